@@ -1,0 +1,594 @@
+"""The registry client: discovery, validation, listings and manifests over one feed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import ssl
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urljoin, urlsplit
+
+import httpx
+
+from dockerfeed.registry.auth import (
+    HOSTS,
+    SCOPES_EXTENSION,
+    HostAuthState,
+    RegistryAuth,
+    parse_challenges,
+    raise_for_denied,
+)
+from dockerfeed.registry.credentials import Credentials, resolve_credentials
+from dockerfeed.registry.errors import (
+    AccessDenied,
+    ListingIncomplete,
+    NotARegistry,
+    NotFound,
+    ProtocolError,
+    RateLimited,
+    RegistryError,
+    TLSFailure,
+    Unreachable,
+    Unsupported,
+)
+from dockerfeed.registry.reference import FeedAddress, normalize_image
+from dockerfeed.registry.settings import FeedSettings
+from dockerfeed.registry.transport import get_client
+
+MANIFEST_MEDIA_TYPES = (
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+)
+INDEX_MEDIA_TYPES = frozenset(MANIFEST_MEDIA_TYPES[0::2])
+MANIFEST_ACCEPT = ", ".join(MANIFEST_MEDIA_TYPES)
+DIGEST_RE = re.compile(r"^sha256:[a-f0-9]{64}$")
+
+MAX_PAGE_BYTES = 32 * 1024 * 1024
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+MAX_PAGES = 10_000
+# Ask for big pages: servers that cap `n` either clamp it or answer 400, and we step down.
+PAGE_SIZES = (10_000, 1_000, 100)
+
+Progress = Callable[[str, str], None]
+
+
+@dataclass(frozen=True)
+class FeedInfo:
+    """What discovery and validation found out about a feed."""
+
+    api_version: str
+    registry_url: str
+    pull_address: str
+    auth_scheme: str
+    token_service: str | None = None
+    catalog_supported: bool | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "apiVersion": self.api_version,
+            "registryUrl": self.registry_url,
+            "pullAddress": self.pull_address,
+            "authScheme": self.auth_scheme,
+            "tokenService": self.token_service,
+            "catalogSupported": self.catalog_supported,
+        }
+
+
+@dataclass(frozen=True)
+class Platform:
+    os: str
+    architecture: str
+    variant: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Platform:
+        parts = text.strip().split("/")
+        if len(parts) not in (2, 3) or not all(re.fullmatch(r"[a-z0-9._-]+", p) for p in parts):
+            raise ValueError(
+                f"platform {text!r} is not os/arch[/variant] (e.g. linux/amd64 or linux/arm64/v8)"
+            )
+        return cls(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
+
+    def matches(self, other: dict[str, Any]) -> bool:
+        if other.get("os") != self.os or other.get("architecture") != self.architecture:
+            return False
+        want = self.variant
+        have = other.get("variant")
+        if want is None:
+            return True
+        # arm64's only variant is v8: an index may leave it out.
+        if self.architecture == "arm64" and want == "v8" and have in (None, "v8"):
+            return True
+        return bool(have == want)
+
+    def __str__(self) -> str:
+        return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
+
+
+def _link_next(header: str | None) -> str | None:
+    if not header:
+        return None
+    for part in header.split(","):
+        m = re.match(r"\s*<([^>]*)>\s*;(.*)", part)
+        if m and re.search(r'rel\s*=\s*"?next"?', m.group(2)):
+            return m.group(1)
+    return None
+
+
+class Registry:
+    """One feed with one identity; cheap to create, all state that matters is shared per process."""
+
+    def __init__(self, settings: FeedSettings) -> None:
+        self.settings = settings
+        self.address: FeedAddress = settings.address
+        self.credentials: Credentials | None = resolve_credentials(settings)
+        self.client = get_client(settings)
+        self.auth = RegistryAuth(
+            self.address.base_url, self.credentials, allow_http_realm=self.address.scheme == "http"
+        )
+        self.api_version: str | None = None
+        self.requests = 0
+
+    # -- transport ------------------------------------------------------------------------
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        scopes: tuple[str, ...] = (),
+        headers: dict[str, str] | None = None,
+        authenticate: bool = True,
+    ) -> httpx.Response:
+        """Send one request (auth negotiated); the body is left unread for the caller to cap."""
+        request = self.client.build_request(
+            method, url, headers=headers, extensions={SCOPES_EXTENSION: scopes}
+        )
+        try:
+            response = self.client.send(request, auth=self.auth if authenticate else None, stream=True)
+        except httpx.ConnectError as e:
+            cause = e.__context__ or e.__cause__
+            if isinstance(cause, ssl.SSLError) or "CERTIFICATE" in str(e).upper() or "SSL" in str(e).upper():
+                raise TLSFailure(
+                    f"{method} {url} failed the TLS handshake: {e}; give the registry's CA in "
+                    "caCertificate, or set insecureSkipTlsVerify for a test registry"
+                ) from None
+            if "Name or service not known" in str(e) or "nodename nor servname" in str(e):
+                raise Unreachable(
+                    f"{method} {url}: the host name {self.address.hostname!r} does not resolve (DNS)"
+                ) from None
+            raise Unreachable(f"{method} {url} could not connect: {e}") from None
+        except httpx.TimeoutException:
+            raise Unreachable(
+                f"{method} {url} timed out; is the registry up and reachable from here?"
+            ) from None
+        except httpx.HTTPError as e:
+            raise Unreachable(f"{method} {url} failed: {type(e).__name__}: {e}") from None
+        self.requests += 1 + len(response.history)
+        if response.status_code == 429:
+            response.close()
+            raise RateLimited(
+                f"{method} {url} was rate limited (HTTP 429) after retries; wait and try again"
+                + _ratelimit_hint(response)
+            )
+        return response
+
+    @staticmethod
+    def _read(response: httpx.Response, limit: int, what: str) -> bytes:
+        declared = response.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            response.close()
+            raise ProtocolError(
+                f"{what} announced {declared} bytes, above the {limit}-byte limit; refusing it"
+            )
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limit:
+                response.close()
+                raise ProtocolError(f"{what} sent more than {limit} bytes; refusing it")
+            chunks.append(chunk)
+        response.close()
+        return b"".join(chunks)
+
+    def _json(self, response: httpx.Response, limit: int, what: str) -> dict[str, Any]:
+        body = self._read(response, limit, what)
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            raise ProtocolError(
+                f"{what} answered {response.status_code} with a body that is not valid JSON"
+            ) from None
+        if not isinstance(data, dict):
+            raise ProtocolError(f"{what} answered JSON that is not an object")
+        return data
+
+    def _fail(self, response: httpx.Response, what: str) -> None:
+        """Raise the right error for a non-success response."""
+        status = response.status_code
+        response.close()
+        if status == 401:
+            challenges = parse_challenges(response.headers.get_list("www-authenticate"))
+            if any(c.params.get("error") == "insufficient_scope" for c in challenges) and self.credentials:
+                raise AccessDenied(
+                    f"{what} answered 401 insufficient_scope: {self.credentials.describe()} was accepted "
+                    "but has no permission for this; ask for pull rights on the repository"
+                )
+        raise_for_denied(response, what, self.credentials)
+        if status == 404:
+            raise NotFound(f"{what} answered 404")
+        raise RegistryError(f"{what} answered HTTP {status}")
+
+    # -- discovery and validation ------------------------------------------------------------
+
+    def ping(self) -> FeedInfo:
+        """Find the API version (v2 `/v2/`, v1 `/v1/_ping`) and the auth scheme, anonymously."""
+        wanted = self.settings.api_version
+        reasons: list[str] = []
+        if wanted in ("auto", "v2"):
+            url = self.address.url("/v2/")
+            r = self._send("GET", url, authenticate=False)
+            body_start = self._read(r, 64 * 1024, f"GET {url}")[:200]
+            api = r.headers.get("docker-distribution-api-version", "")
+            challenges = parse_challenges(r.headers.get_list("www-authenticate"))
+            if r.status_code in (200, 401) and (
+                "registry/2.0" in api or (r.status_code == 401 and challenges)
+            ):
+                self.api_version = "v2"
+                return self._learn(challenges)
+            reasons.append(_why_not(url, r, body_start, "Docker-Distribution-API-Version: registry/2.0"))
+            if wanted == "v2":
+                raise NotARegistry(f"apiVersion v2 was requested, but {reasons[0]}")
+        url = self.address.url("/v1/_ping")
+        r = self._send("GET", url, authenticate=False)
+        body_start = self._read(r, 64 * 1024, f"GET {url}")[:200]
+        if r.status_code == 200 and r.headers.get("x-docker-registry-version"):
+            self.api_version = "v1"
+            return self._learn(parse_challenges(r.headers.get_list("www-authenticate")))
+        reasons.append(_why_not(url, r, body_start, "X-Docker-Registry-Version"))
+        if wanted == "v1":
+            raise NotARegistry(f"apiVersion v1 was requested, but {reasons[-1]}")
+        raise NotARegistry(
+            f"{self.address.base_url} does not look like a Docker registry: "
+            + "; ".join(reasons)
+            + ". Check feedUri: it should be the registry's address, without a repository path"
+        )
+
+    def _learn(self, challenges: list[Any]) -> FeedInfo:
+        bearer = next((c for c in challenges if c.scheme == "bearer" and c.params.get("realm")), None)
+        basic = next((c for c in challenges if c.scheme == "basic"), None)
+        if bearer is not None:
+            state = HostAuthState("bearer", bearer.params["realm"], bearer.params.get("service"))
+        elif basic is not None:
+            state = HostAuthState("basic")
+        else:
+            state = HostAuthState("anonymous")
+        HOSTS.put(self.address.base_url, state)
+        return FeedInfo(
+            api_version=self.api_version or "v2",
+            registry_url=self.address.base_url,
+            pull_address=self.settings.pull_address,
+            auth_scheme=state.scheme,
+            token_service=state.realm,
+        )
+
+    def validate(self, info: FeedInfo) -> None:
+        """Send the credentials somewhere that rejects bad ones."""
+        if info.auth_scheme == "bearer":
+            # A bearer registry answers 200 on /v2/ to an anonymous token: the realm must see them.
+            state = HOSTS.get(self.address.base_url) or HostAuthState()
+            request = self.auth.token_request(state, ())
+            try:
+                response = self.client.send(request)
+            except httpx.HTTPError as e:
+                raise Unreachable(f"the token service {state.realm} could not be reached: {e}") from None
+            self.requests += 1
+            response.read()
+            self.auth.read_token(state, (), response)
+            return
+        if info.auth_scheme == "basic" or self.credentials is not None:
+            api = "/v2/" if info.api_version == "v2" else "/v1/_ping"
+            url = self.address.url(api)
+            r = self._send("GET", url)
+            if r.status_code >= 400:
+                self._fail(r, f"GET {url}")
+            r.close()
+
+    def catalog_supported(self) -> bool:
+        if self.api_version == "v1":
+            return True
+        url = self.address.url("/v2/_catalog?n=1")
+        try:
+            r = self._send("GET", url, scopes=("registry:catalog:*",))
+        except RegistryError:
+            return False
+        r.close()
+        return r.status_code == 200
+
+    # -- listings ---------------------------------------------------------------------------
+
+    def _ensure_pinged(self) -> None:
+        if self.api_version is None:
+            if self.settings.api_version in ("v1", "v2") and HOSTS.get(self.address.base_url):
+                self.api_version = self.settings.api_version
+            else:
+                self.ping()
+
+    def list_tags(self, image: str) -> list[str]:
+        """Every tag of a repository, complete or not at all."""
+        repo = normalize_image(image, self.address)
+        self._ensure_pinged()
+        if self.api_version == "v1":
+            return self._v1_tags(repo)
+        return self._paged(f"/v2/{repo}/tags/list", "tags", (f"repository:{repo}:pull",), f"tags of {repo}")
+
+    def catalog(self) -> list[str]:
+        self._ensure_pinged()
+        if self.address.is_docker_hub:
+            raise Unsupported(
+                "Docker Hub does not offer a catalog (/v2/_catalog); search needs a repository name"
+            )
+        try:
+            return self._paged("/v2/_catalog", "repositories", ("registry:catalog:*",), "the catalog")
+        except (AccessDenied, NotFound) as e:
+            raise Unsupported(
+                f"this registry does not offer a catalog to {self._who()} ({e}); many hosted registries "
+                "(GHCR, Docker Hub, ProGet) and admin-only catalogs (Harbor, GitLab) behave so"
+            ) from None
+
+    def _who(self) -> str:
+        return self.credentials.describe() if self.credentials else "anonymous access"
+
+    def _paged(self, path: str, key: str, scopes: tuple[str, ...], what: str) -> list[str]:
+        base = self.address.url(path)
+        origin = urlsplit(base)
+        items: list[str] = []
+        seen_items: set[str] = set()
+        seen_urls: set[str] = set()
+        sizes = list(PAGE_SIZES)
+        url = f"{base}?n={sizes[0]}"
+        for page in range(MAX_PAGES):
+            r = self._send("GET", url, scopes=scopes)
+            if r.status_code == 400 and page == 0 and len(sizes) > 1:
+                # distribution answers 400 PAGINATION_NUMBER_INVALID above its limit; ECR caps at 1000.
+                r.close()
+                sizes.pop(0)
+                url = f"{base}?n={sizes[0]}"
+                continue
+            if r.status_code == 404:
+                r.close()
+                raise NotFound(
+                    f"GET {url} answered 404: the repository does not exist on "
+                    f"{self.address.base_url} (or is not visible to {self._who()})"
+                )
+            if r.status_code != 200:
+                self._fail(r, f"GET {url}")
+            seen_urls.add(url)
+            link = r.headers.get("link")
+            data = self._json(r, MAX_PAGE_BYTES, f"GET {url}")
+            values = data.get(key)
+            if values is None:
+                values = []  # Nexus answers `"tags": null` for a repository without tags
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                raise ProtocolError(f"GET {url} answered a '{key}' field that is not a list of strings")
+            fresh = [v for v in values if v not in seen_items]
+            seen_items.update(fresh)
+            items.extend(fresh)
+            nxt = _link_next(link)
+            if nxt is None:
+                return items
+            nxt_url = urljoin(url, nxt)
+            target = urlsplit(nxt_url)
+            if (target.scheme, target.netloc) != (origin.scheme, origin.netloc):
+                raise ListingIncomplete(
+                    f"listing {what}: GET {url} sent a Link to {target.scheme}://{target.netloc}, another "
+                    "origin; refusing to follow it (the listing would be incomplete)"
+                )
+            if not target.path.endswith(path):
+                # Some proxies (Artifactory) send a Link with a broken path: keep the query only.
+                nxt_url = f"{base}?{target.query}"
+            if nxt_url in seen_urls or (values and not fresh):
+                raise ListingIncomplete(
+                    f"listing {what}: the registry's Link pagination loops (GET {nxt_url} again after "
+                    f"{len(items)} entries); refusing to return a partial listing"
+                )
+            url = nxt_url
+        raise ListingIncomplete(f"listing {what} needed more than {MAX_PAGES} pages; refusing to truncate it")
+
+    def _v1_tags(self, repo: str) -> list[str]:
+        url = self.address.url(f"/v1/repositories/{repo}/tags")
+        r = self._send("GET", url)
+        if r.status_code != 200:
+            self._fail(r, f"GET {url}")
+        body = self._read(r, MAX_PAGE_BYTES, f"GET {url}")
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise ProtocolError(f"GET {url} answered a body that is not JSON") from None
+        # v1 answers either {"tag": "image-id"} or [{"name": tag, "layer": id}].
+        if isinstance(data, dict):
+            return [str(t) for t in data]
+        if isinstance(data, list):
+            return [str(item["name"]) for item in data if isinstance(item, dict) and "name" in item]
+        raise ProtocolError(f"GET {url} answered JSON of an unexpected shape")
+
+    # -- manifests --------------------------------------------------------------------------
+
+    def manifest_digest(self, image: str, reference: str) -> str:
+        """The digest a `docker pull image:reference` would resolve, by HEAD (GET as fallback)."""
+        repo = normalize_image(image, self.address)
+        self._ensure_pinged()
+        if self.api_version == "v1":
+            raise Unsupported("this feed speaks the v1 API, which has no content digests; use a v2 registry")
+        url = self.address.url(f"/v2/{repo}/manifests/{reference}")
+        scopes = (f"repository:{repo}:pull",)
+        r = self._send("HEAD", url, scopes=scopes, headers={"Accept": MANIFEST_ACCEPT})
+        r.close()
+        if r.status_code == 404:
+            raise NotFound(f"HEAD {url} answered 404: {repo}:{reference} does not exist")
+        if r.status_code == 200:
+            digest = r.headers.get("docker-content-digest", "")
+            if DIGEST_RE.match(digest):
+                return digest
+        elif r.status_code not in (405, 400):
+            self._fail(r, f"HEAD {url}")
+        # No usable digest header (or no HEAD support): GET the manifest and hash it.
+        return self.get_manifest(repo, reference)[2]
+
+    def get_manifest(self, repo: str, reference: str) -> tuple[str, dict[str, Any], str]:
+        """Media type, parsed body and verified digest of a manifest."""
+        url = self.address.url(f"/v2/{repo}/manifests/{reference}")
+        r = self._send("GET", url, scopes=(f"repository:{repo}:pull",), headers={"Accept": MANIFEST_ACCEPT})
+        if r.status_code == 404:
+            r.close()
+            raise NotFound(f"GET {url} answered 404: {repo}:{reference} does not exist")
+        if r.status_code != 200:
+            self._fail(r, f"GET {url}")
+        header = r.headers.get("docker-content-digest", "")
+        media_type = r.headers.get("content-type", "").split(";")[0].strip()
+        body = self._read(r, MAX_MANIFEST_BYTES, f"GET {url}")
+        digest = "sha256:" + hashlib.sha256(body).hexdigest()
+        if header and header != digest:
+            raise ProtocolError(
+                f"GET {url}: the body hashes to {digest} but Docker-Content-Digest says {header}; "
+                "refusing a manifest that does not match its digest"
+            )
+        if reference.startswith("sha256:") and reference != digest:
+            raise ProtocolError(f"GET {url}: the body hashes to {digest}, not the requested {reference}")
+        try:
+            parsed = json.loads(body)
+        except (ValueError, RecursionError):
+            raise ProtocolError(f"GET {url} answered a manifest that is not valid JSON") from None
+        if not isinstance(parsed, dict):
+            raise ProtocolError(f"GET {url} answered a manifest that is not a JSON object")
+        media_type = str(parsed.get("mediaType") or media_type)
+        return media_type, parsed, digest
+
+    def platform_digest(self, image: str, digest: str, platform: Platform) -> str:
+        """The digest of the manifest for `platform` inside an index (or the manifest itself)."""
+        repo = normalize_image(image, self.address)
+        media_type, manifest, _ = self.get_manifest(repo, digest)
+        if media_type in INDEX_MEDIA_TYPES or "manifests" in manifest:
+            entries = manifest.get("manifests") or []
+            found = [
+                m
+                for m in entries
+                if isinstance(m, dict) and m.get("platform") and platform.matches(m["platform"])
+            ]
+            if not found:
+                offered = sorted(
+                    {
+                        str(
+                            Platform(
+                                m["platform"].get("os", "?"),
+                                m["platform"].get("architecture", "?"),
+                                m["platform"].get("variant"),
+                            )
+                        )
+                        for m in entries
+                        if isinstance(m, dict) and isinstance(m.get("platform"), dict)
+                    }
+                )
+                raise NotFound(
+                    f"{repo}@{digest} has no image for {platform}; it offers {', '.join(offered) or 'none'}"
+                )
+            return str(found[0]["digest"])
+        config = manifest.get("config") or {}
+        cfg = self._blob_json(repo, str(config.get("digest", "")))
+        if not platform.matches(cfg):
+            raise NotFound(
+                f"{repo}@{digest} is a single-platform image for "
+                f"{cfg.get('os')}/{cfg.get('architecture')}, not {platform}"
+            )
+        return digest
+
+    def _blob_json(self, repo: str, digest: str) -> dict[str, Any]:
+        if not DIGEST_RE.match(digest):
+            raise ProtocolError(f"manifest of {repo} names a config blob with an invalid digest {digest!r}")
+        url = self.address.url(f"/v2/{repo}/blobs/{digest}")
+        r = self._send("GET", url, scopes=(f"repository:{repo}:pull",))
+        if r.status_code != 200:
+            self._fail(r, f"GET {url}")
+        return self._json(r, MAX_MANIFEST_BYTES, f"GET {url}")
+
+
+def _why_not(url: str, r: httpx.Response, body_start: bytes, header: str) -> str:
+    ctype = r.headers.get("content-type", "")
+    if "html" in ctype or body_start.lstrip().lower().startswith((b"<!doctype", b"<html")):
+        return (
+            f"GET {url} answered {r.status_code} with an HTML page (a login page or web UI?), "
+            "not the registry API"
+        )
+    if r.status_code == 404:
+        return f"GET {url} answered 404"
+    return f"GET {url} answered {r.status_code} without the {header} header"
+
+
+def _ratelimit_hint(r: httpx.Response) -> str:
+    limit, remaining = r.headers.get("ratelimit-limit"), r.headers.get("ratelimit-remaining")
+    if limit:
+        return f" (ratelimit-limit {limit}, remaining {remaining}); authenticated pulls get a higher limit"
+    return ""
+
+
+@contextmanager
+def open_registry(settings: FeedSettings) -> Iterator[Registry]:
+    yield Registry(settings)
+
+
+def test_feed(settings: FeedSettings, progress: Progress | None = None) -> FeedInfo:
+    """Octopus's "Save and Test": discovery, credential validation and catalog support."""
+    say: Progress = progress or (lambda step, detail: None)
+    address = settings.address
+    say("address", f"{address.base_url} ({'TLS' if address.scheme == 'https' else 'plain http'})")
+    reg = Registry(settings)
+    info = reg.ping()
+    say("api", f"{info.api_version} at {info.registry_url}")
+    say("auth", info.auth_scheme + (f", token service {info.token_service}" if info.token_service else ""))
+    reg.validate(info)
+    say(
+        "credentials",
+        f"accepted: {reg.credentials.describe()}" if reg.credentials else "none given (anonymous)",
+    )
+    catalog = reg.catalog_supported()
+    say("catalog", "supported" if catalog else "not offered to this identity")
+    return FeedInfo(
+        api_version=info.api_version,
+        registry_url=info.registry_url,
+        pull_address=info.pull_address,
+        auth_scheme=info.auth_scheme,
+        token_service=info.token_service,
+        catalog_supported=catalog,
+    )
+
+
+def search(settings: FeedSettings, query: str = "") -> list[str]:
+    """Repositories whose name contains `query`: v1 search, or the v2 catalog filtered locally."""
+    reg = Registry(settings)
+    reg._ensure_pinged()
+    if reg.api_version == "v1":
+        url = reg.address.url("/v1/search?" + urlencode({"q": query}))
+        r = reg._send("GET", url)
+        if r.status_code != 200:
+            reg._fail(r, f"GET {url}")
+        data = reg._json(r, MAX_PAGE_BYTES, f"GET {url}")
+        return [str(x.get("name")) for x in data.get("results") or [] if isinstance(x, dict)]
+    needle = query.lower()
+    return [name for name in reg.catalog() if needle in name.lower()]
+
+
+__all__ = [
+    "FeedInfo",
+    "Platform",
+    "Registry",
+    "open_registry",
+    "search",
+    "test_feed",
+]

@@ -1,0 +1,149 @@
+"""One pooled HTTP client per TLS configuration per process, with bounded retries.
+
+Clients are created lazily and shared by every thread (httpx.Client is thread-safe for sending);
+nothing here is ever pickled. Retries sit below auth, so each request is retried on its own.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import ssl
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+
+import httpx
+
+from dockerfeed.registry.settings import FeedSettings
+
+USER_AGENT = "pulumi-dockerfeed/0.1 (+https://github.com/pulumi-dockerfeed)"
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+class RetryPolicy:
+    """Exponential backoff honouring `Retry-After`, bounded in attempts and in total time."""
+
+    def __init__(
+        self,
+        attempts: int = 4,
+        base_delay: float = 0.5,
+        max_delay: float = 10.0,
+        budget: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.attempts = attempts
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.budget = budget
+        self.sleep = sleep
+
+    def delay(self, attempt: int, response: httpx.Response | None) -> float:
+        delay = min(self.max_delay, self.base_delay * (2**attempt))
+        if response is not None:
+            after = retry_after_seconds(response.headers.get("retry-after"))
+            if after is not None:
+                delay = after
+        return delay
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """`Retry-After` as seconds: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class RetryTransport(httpx.BaseTransport):
+    """Retries 429/502/503/504 and connection failures for idempotent requests."""
+
+    def __init__(self, inner: httpx.BaseTransport, policy: RetryPolicy | None = None) -> None:
+        self.inner = inner
+        self.policy = policy or RetryPolicy()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        # Token POSTs are retried too: a token grant has no side effect on the registry.
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            try:
+                response = self.inner.handle_request(request)
+            except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError, httpx.ConnectTimeout):
+                if attempt + 1 >= self.policy.attempts:
+                    raise
+                delay = self.policy.delay(attempt, None)
+            else:
+                if response.status_code not in RETRY_STATUSES or attempt + 1 >= self.policy.attempts:
+                    return response
+                delay = self.policy.delay(attempt, response)
+                if time.monotonic() - started + delay > self.policy.budget:
+                    return response
+                response.close()
+            if time.monotonic() - started + delay > self.policy.budget:
+                raise httpx.ConnectError(f"gave up after {attempt + 1} attempts", request=request)
+            self.policy.sleep(delay)
+            attempt += 1
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+_lock = threading.Lock()
+_clients: dict[tuple[str, bool], httpx.Client] = {}
+# Tests install a transport factory here to replay recorded behaviour of remote registries.
+transport_factory: Callable[[FeedSettings], httpx.BaseTransport] | None = None
+
+
+def _ssl_context(settings: FeedSettings) -> ssl.SSLContext | bool:
+    if settings.insecure_skip_tls_verify:
+        return False
+    if settings.ca_certificate:
+        ctx = ssl.create_default_context()
+        pem = settings.ca_certificate
+        with tempfile.NamedTemporaryFile("w", suffix=".pem", delete=True) as f:
+            f.write(pem)
+            f.flush()
+            ctx.load_verify_locations(cafile=f.name)
+        return ctx
+    return True
+
+
+def get_client(settings: FeedSettings) -> httpx.Client:
+    """The shared client for this TLS configuration (created on first use)."""
+    key = settings.tls_key
+    with _lock:
+        client = _clients.get(key)
+        if client is None:
+            if transport_factory is not None:
+                inner: httpx.BaseTransport = transport_factory(settings)
+            else:
+                inner = httpx.HTTPTransport(
+                    verify=_ssl_context(settings),
+                    trust_env=True,
+                    limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+                )
+            client = httpx.Client(
+                transport=RetryTransport(inner),
+                timeout=TIMEOUT,
+                follow_redirects=True,
+                headers={"User-Agent": USER_AGENT},
+                trust_env=True,
+            )
+            _clients[key] = client
+        return client
+
+
+def reset_clients() -> None:
+    """Close every pooled client (tests, and after a fork)."""
+    with _lock:
+        for client in _clients.values():
+            client.close()
+        _clients.clear()

@@ -1,0 +1,104 @@
+"""Resolution: list a repository's tags, select the winner by version rules, pin its digest.
+
+This is the one core both the Pulumi resources and the `dockerfeed` CLI call.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from dockerfeed.registry import FeedSettings, Platform, Registry, RegistryError, normalize_image
+from dockerfeed.versions import VersionRule, select_latest
+
+# A Pulumi run resolves many ImageVersions in one provider process; one listing per repository
+# per run is enough, and a run is short.
+LISTING_TTL = 30.0
+
+
+class ResolveError(Exception):
+    """Nothing can be pinned: no tags, or none matches the rules."""
+
+
+@dataclass(frozen=True)
+class Pin:
+    tag: str
+    version: str
+    digest: str
+    image_ref: str
+    platform_digest: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "tag": self.tag,
+            "version": self.version,
+            "digest": self.digest,
+            "platformDigest": self.platform_digest,
+            "imageRef": self.image_ref,
+        }
+
+
+class _ListingCache:
+    """Tag listings by (registry, repository, identity), single-flight per key."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[tuple[str, str, str], tuple[float, list[str]]] = {}
+        self._key_locks: dict[tuple[str, str, str], threading.Lock] = {}
+
+    def get(self, registry: Registry, repo: str) -> list[str]:
+        identity = registry.credentials.fingerprint if registry.credentials else "anonymous"
+        key = (registry.address.base_url, repo, identity)
+        with self._lock:
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            hit = self._entries.get(key)
+            if hit is not None and time.monotonic() - hit[0] < LISTING_TTL:
+                return hit[1]
+            tags = registry.list_tags(repo)
+            self._entries[key] = (time.monotonic(), tags)
+            return tags
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+LISTINGS = _ListingCache()
+
+
+def resolve_image(
+    settings: FeedSettings,
+    image: str,
+    rule: VersionRule,
+    *,
+    platform: str | None = None,
+    current: str | None = None,
+    cached: bool = False,
+) -> Pin:
+    """Pin the latest tag of `image` that `rule` accepts. Raises rather than pin on a bad listing."""
+    registry = Registry(settings)
+    repo = normalize_image(image, registry.address)
+    wanted = Platform.parse(platform) if platform else None
+    tags = LISTINGS.get(registry, repo) if cached else registry.list_tags(repo)
+    where = f"{repo} on {registry.address.base_url}"
+    if not tags:
+        raise ResolveError(f"{where} has no tags at all; nothing to pin")
+    selection = select_latest(tags, rule, current=current)
+    winner = selection.winner
+    if winner is None:
+        raise ResolveError(f"no tag of {where} matches the version rules: {selection.explain()}")
+    digest = registry.manifest_digest(repo, winner.tag)
+    platform_digest = registry.platform_digest(repo, digest, wanted) if wanted else None
+    return Pin(
+        tag=winner.tag,
+        version=winner.version,
+        digest=digest,
+        platform_digest=platform_digest,
+        image_ref=f"{settings.pull_address}/{repo}:{winner.tag}@{digest}",
+    )
+
+
+__all__ = ["LISTINGS", "Pin", "RegistryError", "ResolveError", "resolve_image"]

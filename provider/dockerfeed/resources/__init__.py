@@ -1,0 +1,1 @@
+"""Pulumi glue: dynamic resource providers and pydantic models of their inputs."""

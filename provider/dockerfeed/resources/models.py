@@ -1,0 +1,181 @@
+"""pydantic models of both resources' inputs, named as in schema.json (camelCase)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from dockerfeed.registry import (
+    FeedSettings,
+    Platform,
+    RegistryError,
+    normalize_image,
+    parse_feed_uri,
+)
+from dockerfeed.versions import VersionRule, validate_rule
+
+
+class _Inputs(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True)
+
+
+class FeedInputs(_Inputs):
+    """DockerFeed inputs (and the connection settings ImageVersion receives from a feed)."""
+
+    feed_uri: str
+    registry_path: str | None = None
+    api_version: Literal["auto", "v2", "v1"] = "auto"
+    username: str | None = None
+    password: SecretStr | None = None
+    use_docker_config: bool = False
+    ca_certificate: str | None = None
+    insecure_skip_tls_verify: bool = False
+
+    @field_validator("feed_uri")
+    @classmethod
+    def _uri(cls, value: str) -> str:
+        try:
+            parse_feed_uri(value, insecure=True)
+        except RegistryError as e:
+            raise ValueError(str(e)) from None
+        return value
+
+    @field_validator("registry_path")
+    @classmethod
+    def _registry_path(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or re.search(r"\s", value.strip())):
+            raise ValueError(f"registryPath {value!r} must be a host[:port][/prefix] without spaces")
+        return value
+
+    @field_validator("ca_certificate")
+    @classmethod
+    def _pem(cls, value: str | None) -> str | None:
+        if value is not None and "-----BEGIN CERTIFICATE-----" not in value:
+            raise ValueError("caCertificate must be PEM text starting with -----BEGIN CERTIFICATE-----")
+        return value
+
+    @model_validator(mode="after")
+    def _pairs(self) -> FeedInputs:
+        if bool(self.username) != bool(self.password and self.password.get_secret_value()):
+            missing = "password" if self.username else "username"
+            raise ValueError(f"{missing}: only half of the credentials were given (give both, or neither)")
+        if self.use_docker_config and self.username:
+            raise ValueError("useDockerConfig: give either username/password or useDockerConfig, not both")
+        return self
+
+    def settings(self) -> FeedSettings:
+        return FeedSettings(
+            feed_uri=self.feed_uri,
+            registry_path=self.registry_path,
+            api_version=self.api_version,
+            username=self.username,
+            password=self.password.get_secret_value() if self.password else None,
+            use_docker_config=self.use_docker_config,
+            ca_certificate=self.ca_certificate,
+            insecure_skip_tls_verify=self.insecure_skip_tls_verify,
+        )
+
+
+class ImageVersionInputs(_Inputs):
+    feed: FeedInputs
+    image: str
+    version_range: str | None = None
+    pre_release_tag: str | None = None
+    tag_include: str | None = None
+    tag_exclude: list[str] | None = None
+    strategy: str = "octopus"
+    variant: str | None = None
+    platform: str | None = None
+    pinned: str | None = Field(default=None, description="internal: the pin the last refresh acknowledged")
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        try:
+            normalize_image(value)
+        except RegistryError as e:
+            raise ValueError(str(e)) from None
+        return value
+
+    @field_validator("platform")
+    @classmethod
+    def _platform(cls, value: str | None) -> str | None:
+        if value is not None:
+            Platform.parse(value)
+        return value
+
+    def rule(self) -> VersionRule:
+        return VersionRule.build(
+            version_range=self.version_range,
+            pre_release_tag=self.pre_release_tag,
+            tag_include=self.tag_include,
+            tag_exclude=self.tag_exclude,
+            strategy=self.strategy,
+            variant=self.variant,
+        )
+
+
+RULE_FIELDS = ("versionRange", "preReleaseTag", "tagInclude", "tagExclude", "strategy", "variant")
+
+
+def is_unknown(value: Any) -> bool:
+    """Pulumi hands unknown values (preview) to check/diff as `pulumi.output.Unknown`."""
+    return type(value).__name__ == "Unknown"
+
+
+def check_failures(model: type[_Inputs], props: dict[str, Any]) -> list[tuple[str, str]]:
+    """One (property, reason) per bad property; properties whose value is unknown are skipped."""
+    unknown = {k for k, v in props.items() if is_unknown(v)}
+    data = {k: v for k, v in props.items() if k not in unknown and not k.startswith("__")}
+    nested_unknown = False
+    if isinstance(data.get("feed"), dict):
+        feed = data["feed"]
+        nested = {k for k, v in feed.items() if is_unknown(v)}
+        nested_unknown = bool(nested)
+        data["feed"] = {k: v for k, v in feed.items() if k not in nested}
+    failures: list[tuple[str, str]] = []
+    try:
+        model.model_validate(data)
+    except ValidationError as e:
+        for err in e.errors():
+            loc = [str(p) for p in err["loc"] if not isinstance(p, int)]
+            prop = ".".join(loc) if loc else _prop_from_message(str(err["msg"]))
+            if err["type"] == "missing" and (
+                prop in unknown or (nested_unknown and prop.startswith("feed."))
+            ):
+                continue
+            if err["type"] == "missing" and prop.split(".")[0] in unknown:
+                continue
+            failures.append((prop, _clean(str(err["msg"]))))
+    if model is ImageVersionInputs:
+        kwargs = {k: data.get(k) for k in RULE_FIELDS if k in data}
+        for problem in validate_rule(
+            version_range=kwargs.get("versionRange"),
+            pre_release_tag=kwargs.get("preReleaseTag"),
+            tag_include=kwargs.get("tagInclude"),
+            tag_exclude=kwargs.get("tagExclude"),
+            strategy=kwargs.get("strategy") or "octopus",
+            variant=kwargs.get("variant"),
+        ):
+            failures.append((problem.property, problem.reason))
+    return failures
+
+
+def _prop_from_message(message: str) -> str:
+    head = _clean(message).split(":", 1)[0]
+    return head if re.fullmatch(r"[a-zA-Z.]+", head) else ""
+
+
+def _clean(message: str) -> str:
+    return message.removeprefix("Value error, ")

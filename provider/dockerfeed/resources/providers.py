@@ -1,0 +1,204 @@
+"""Dynamic resource providers of DockerFeed and ImageVersion.
+
+FROZEN PATH: every stack's state records `dockerfeed.resources.providers.DockerFeedProvider` and
+`dockerfeed.resources.providers.ImageVersionProvider` (dynamic providers are pickled by
+reference). Never move or rename these classes; if they must move, keep an alias here.
+Instances hold no attributes: clients, caches and locks live at module level in `registry/`.
+
+Refresh drift: the engine calls `diff(olds=refreshed outputs, news=stored inputs)` after a
+refresh and `diff(olds=outputs, news=program inputs)` on the next `up`. `read` therefore writes
+the pin it found into the stored inputs (`pinned`), `check` carries it forward, and `diff`
+reports a moved pin only while the stored inputs have not acknowledged it yet.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from dockerfeed.registry import Registry, RegistryError
+from dockerfeed.resolve import Pin, ResolveError, resolve_image
+from dockerfeed.resources.models import (
+    FeedInputs,
+    ImageVersionInputs,
+    check_failures,
+    is_unknown,
+)
+
+PROVIDER_KEY = "__provider"
+
+FEED_INPUTS = (
+    "feedUri",
+    "registryPath",
+    "apiVersion",
+    "username",
+    "password",
+    "useDockerConfig",
+    "caCertificate",
+    "insecureSkipTlsVerify",
+)
+FEED_OUTPUTS = ("registryUrl", "pullAddress", "authScheme", "catalogSupported")
+IMAGE_INPUTS = (
+    "feed",
+    "image",
+    "versionRange",
+    "preReleaseTag",
+    "tagInclude",
+    "tagExclude",
+    "strategy",
+    "variant",
+    "platform",
+)
+IMAGE_OUTPUTS = ("tag", "version", "digest", "platformDigest", "imageRef", "previousTag")
+PINNED = "pinned"
+
+
+class ProviderError(Exception):
+    """An error whose message is meant for the person running Pulumi."""
+
+
+def _inputs(props: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    return {k: props[k] for k in names if props.get(k) is not None}
+
+
+def _changed(old: Any, new: Any) -> bool:
+    if is_unknown(new) or is_unknown(old):
+        return True
+    if isinstance(old, dict) and isinstance(new, dict):
+        keys = {k for k, v in {**old, **new}.items() if v is not None}
+        return any(_changed(old.get(k), new.get(k)) for k in keys)
+    return bool(old != new) and not (old in (None, "", []) and new in (None, "", []))
+
+
+def _failures(pairs: list[tuple[str, str]]) -> list[CheckFailure]:
+    return [CheckFailure(prop, reason) for prop, reason in pairs]
+
+
+def _message(e: Exception) -> ProviderError:
+    return ProviderError(str(e))
+
+
+class DockerFeedProvider(ResourceProvider):
+    """Creating or updating a feed discovers its API version and validates the credentials."""
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        return CheckResult(news, _failures(check_failures(FeedInputs, news)))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = []
+        for key in FEED_INPUTS:
+            old, new = olds.get(key), news.get(key)
+            # The apiVersion output holds the detected version; `auto` accepts whatever was detected.
+            if key == "apiVersion" and not is_unknown(new) and (new in (None, "auto") or new == old):
+                continue
+            if _changed(old, new):
+                changed.append(key)
+        return DiffResult(changes=bool(changed), replaces=[], stables=[], delete_before_replace=False)
+
+    def _connect(self, props: dict[str, Any]) -> dict[str, Any]:
+        inputs = FeedInputs.model_validate(props)
+        try:
+            registry = Registry(inputs.settings())
+            info = registry.ping()
+            registry.validate(info)
+            catalog = registry.catalog_supported()
+        except RegistryError as e:
+            raise _message(e) from None
+        outs = _inputs(props, FEED_INPUTS)
+        outs.update(
+            apiVersion=info.api_version,
+            registryUrl=info.registry_url,
+            pullAddress=info.pull_address,
+            authScheme=info.auth_scheme,
+            catalogSupported=catalog,
+        )
+        return outs
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return CreateResult(uuid.uuid4().hex, self._connect(props))
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(self._connect(news))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        return ReadResult(id_, self._connect(props))
+
+
+def _pin_text(props: dict[str, Any]) -> str | None:
+    tag, digest = props.get("tag"), props.get("digest")
+    return f"{tag}@{digest}" if tag and digest else None
+
+
+class ImageVersionProvider(ResourceProvider):
+    """Resolves and pins the latest matching tag; `read` re-resolves so refresh shows drift."""
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        checked = dict(news)
+        if olds.get(PINNED) and not news.get(PINNED):
+            checked[PINNED] = olds[PINNED]
+        return CheckResult(checked, _failures(check_failures(ImageVersionInputs, news)))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = [k for k in IMAGE_INPUTS if _changed(olds.get(k), news.get(k))]
+        # A refresh moved the pin and the stored inputs have not acknowledged it yet: drift.
+        current = _pin_text(olds)
+        if olds.get("previousTag") and current and news.get(PINNED) != current:
+            changed += ["tag", "digest", "imageRef"]
+        return DiffResult(changes=bool(changed), replaces=[], stables=[], delete_before_replace=False)
+
+    @staticmethod
+    def _resolve(props: dict[str, Any], current: str | None) -> Pin:
+        inputs = ImageVersionInputs.model_validate(props)
+        try:
+            return resolve_image(
+                inputs.feed.settings(),
+                inputs.image,
+                inputs.rule(),
+                platform=inputs.platform,
+                current=current,
+                cached=True,
+            )
+        except (RegistryError, ResolveError, ValueError) as e:
+            raise _message(e) from None
+
+    @staticmethod
+    def _outputs(props: dict[str, Any], pin: Pin, previous_tag: str | None) -> dict[str, Any]:
+        outs = _inputs(props, IMAGE_INPUTS)
+        outs.update(
+            tag=pin.tag,
+            version=pin.version,
+            digest=pin.digest,
+            platformDigest=pin.platform_digest,
+            imageRef=pin.image_ref,
+            previousTag=previous_tag,
+        )
+        return outs
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        pin = self._resolve(props, None)
+        return CreateResult(uuid.uuid4().hex, self._outputs(props, pin, None))
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        pin = self._resolve(news, olds.get("tag"))
+        return UpdateResult(self._outputs(news, pin, None))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        # On refresh `props` are the stored outputs, which carry every input too.
+        pin = self._resolve(props, props.get("tag"))
+        old_pin = _pin_text(props)
+        moved = old_pin is not None and old_pin != f"{pin.tag}@{pin.digest}"
+        previous = props.get("tag") if moved else props.get("previousTag")
+        outs = self._outputs(props, pin, previous)
+        inputs = _inputs(props, IMAGE_INPUTS)
+        inputs[PINNED] = f"{pin.tag}@{pin.digest}"
+        return ReadResult(id_, outs, inputs)

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# One idempotent bootstrap for both README commands (`make demo`, `make test`):
+#   .venv with the project (editable), the Pulumi CLI, the registry servers and skopeo.
+# Heavy builds are cached outside the repo ($DOCKERFEED_CACHE, default ~/.cache/pulumi-dockerfeed),
+# keyed by version; tool locations are written to .venv/tools.env for the Makefile and the tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PULUMI_VERSION="${PULUMI_VERSION:-v3.274.1}"
+DISTRIBUTION_VERSION="${DISTRIBUTION_VERSION:-v3.1.2}"
+PYTHON="${PYTHON:-python3}"
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'bootstrap: %s\n' "$*" >&2; exit 1; }
+start=$(date +%s)
+
+# 1. Python environment
+if [[ ! -x .venv/bin/python ]]; then
+  say "creating .venv with $($PYTHON --version 2>&1)"
+  "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+    || die "Python >= 3.11 is needed (found $($PYTHON --version 2>&1)); set PYTHON=/path/to/python3.11"
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.installed
+if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
+  say "installing pulumi-dockerfeed (editable) with test and dev extras"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e '.[dev]'
+  touch "$stamp"
+fi
+
+# 2. Debian packages: the reference registry (distribution 2.8) and skopeo as a peer client
+need_apt=()
+command -v docker-registry >/dev/null || need_apt+=(docker-registry)
+command -v skopeo >/dev/null || need_apt+=(skopeo)
+if ((${#need_apt[@]})); then
+  command -v apt-get >/dev/null || die "apt-get not found: install ${need_apt[*]} with your package manager"
+  sudo=""; [[ $(id -u) == 0 ]] || sudo="sudo"
+  say "installing ${need_apt[*]} (apt)"
+  $sudo apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+# 3. Go-built tools: the Pulumi CLI (when not on PATH) and distribution v3 (tag pagination)
+if command -v pulumi >/dev/null && [[ -z "${DOCKERFEED_BUILD_PULUMI:-}" ]]; then
+  pulumi_bin="$(dirname "$(command -v pulumi)")"
+  say "using pulumi from PATH: $pulumi_bin ($(pulumi version))"
+else
+  pulumi_bin="$(scripts/build-pulumi.sh "$PULUMI_VERSION" | tail -n 1)"
+fi
+registry3="$(scripts/build-go-tool.sh registry github.com/distribution/distribution/v3/cmd/registry "$DISTRIBUTION_VERSION" | tail -n 1)"
+
+cat > .venv/tools.env <<ENV
+PULUMI_BIN=$pulumi_bin
+DOCKERFEED_REGISTRY2=$(command -v docker-registry)
+DOCKERFEED_REGISTRY3=$registry3
+DOCKERFEED_SKOPEO=$(command -v skopeo)
+ENV
+# The Automation API and the demo find pulumi and its plugins on PATH.
+for f in "$pulumi_bin"/pulumi*; do ln -sf "$f" .venv/bin/; done
+say "bootstrap ready in $(( $(date +%s) - start ))s"

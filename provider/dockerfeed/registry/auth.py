@@ -161,6 +161,10 @@ class _HostStates:
         with self._lock:
             self._states[base_url] = state
 
+    def clear(self) -> None:
+        with self._lock:
+            self._states.clear()
+
 
 HOSTS = _HostStates()
 

@@ -48,6 +48,9 @@ class RetryPolicy:
         return delay
 
 
+DEFAULT_POLICY = RetryPolicy()
+
+
 def retry_after_seconds(value: str | None) -> float | None:
     """`Retry-After` as seconds: delta-seconds or an HTTP date."""
     if not value:
@@ -67,7 +70,7 @@ class RetryTransport(httpx.BaseTransport):
 
     def __init__(self, inner: httpx.BaseTransport, policy: RetryPolicy | None = None) -> None:
         self.inner = inner
-        self.policy = policy or RetryPolicy()
+        self.policy = policy or DEFAULT_POLICY
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         # Token POSTs are retried too: a token grant has no side effect on the registry.
@@ -142,8 +145,12 @@ def get_client(settings: FeedSettings) -> httpx.Client:
 
 
 def reset_clients() -> None:
-    """Close every pooled client (tests, and after a fork)."""
+    """Close every pooled client and forget what hosts and tokens were learned (tests, forks)."""
+    from dockerfeed.registry.auth import HOSTS, TOKENS
+
     with _lock:
         for client in _clients.values():
             client.close()
         _clients.clear()
+    HOSTS.clear()
+    TOKENS.clear()

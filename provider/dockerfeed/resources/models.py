@@ -8,7 +8,6 @@ from typing import Any, Literal
 from pydantic import (
     BaseModel,
     ConfigDict,
-    Field,
     SecretStr,
     ValidationError,
     field_validator,
@@ -97,7 +96,6 @@ class ImageVersionInputs(_Inputs):
     strategy: str = "octopus"
     variant: str | None = None
     platform: str | None = None
-    pinned: str | None = Field(default=None, description="internal: the pin the last refresh acknowledged")
 
     @field_validator("image")
     @classmethod

@@ -7,8 +7,9 @@ Instances hold no attributes: clients, caches and locks live at module level in 
 
 Refresh drift: the engine calls `diff(olds=refreshed outputs, news=stored inputs)` after a
 refresh and `diff(olds=outputs, news=program inputs)` on the next `up`. `read` therefore writes
-the pin it found into the stored inputs (`pinned`), `check` carries it forward, and `diff`
-reports a moved pin only while the stored inputs have not acknowledged it yet.
+the pin it found (`tag`, `digest`) into the stored inputs, `check` carries it forward, and `diff`
+reports a moved pin only while the stored inputs have not acknowledged it yet. The refresh
+display then reads `[diff: ~tag, ~digest]`.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ IMAGE_INPUTS = (
     "platform",
 )
 IMAGE_OUTPUTS = ("tag", "version", "digest", "platformDigest", "imageRef", "previousTag")
-PINNED = "pinned"
+PIN_KEYS = ("tag", "digest")
 
 
 class ProviderError(Exception):
@@ -144,16 +145,16 @@ class ImageVersionProvider(ResourceProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         checked = dict(news)
-        if olds.get(PINNED) and not news.get(PINNED):
-            checked[PINNED] = olds[PINNED]
+        for key in PIN_KEYS:
+            if olds.get(key) and not news.get(key):
+                checked[key] = olds[key]
         return CheckResult(checked, _failures(check_failures(ImageVersionInputs, news)))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = [k for k in IMAGE_INPUTS if _changed(olds.get(k), news.get(k))]
         # A refresh moved the pin and the stored inputs have not acknowledged it yet: drift.
-        current = _pin_text(olds)
-        if olds.get("previousTag") and current and news.get(PINNED) != current:
-            changed += ["tag", "digest", "imageRef"]
+        if olds.get("previousTag") and any(olds.get(k) != news.get(k) for k in PIN_KEYS):
+            changed += ["tag", "digest"]
         return DiffResult(changes=bool(changed), replaces=[], stables=[], delete_before_replace=False)
 
     @staticmethod
@@ -200,5 +201,5 @@ class ImageVersionProvider(ResourceProvider):
         previous = props.get("tag") if moved else props.get("previousTag")
         outs = self._outputs(props, pin, previous)
         inputs = _inputs(props, IMAGE_INPUTS)
-        inputs[PINNED] = f"{pin.tag}@{pin.digest}"
+        inputs.update(tag=pin.tag, digest=pin.digest)
         return ReadResult(id_, outs, inputs)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import pulumi
@@ -59,7 +59,8 @@ class FeedSettingsArgs:
     insecure_skip_tls_verify: pulumi.Input[bool] | None = None
 
     def _props(self) -> dict[str, Any]:
-        props = asdict(self)
+        # Not dataclasses.asdict: it deep-copies, and Outputs refuse to be copied.
+        props = {f.name: getattr(self, f.name) for f in fields(self)}
         props["password"] = _secret(self.password)
         return {k: v for k, v in props.items() if v is not None}
 

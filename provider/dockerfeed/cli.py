@@ -56,7 +56,10 @@ def _feed_from_args(args: argparse.Namespace) -> Any:
 
     from dockerfeed.registry import FeedSettings
 
-    password = os.environ.get("DOCKERFEED_PASSWORD")
+    username = args.username or os.environ.get("DOCKERFEED_USERNAME")
+    # The environment's password only counts with a user name: it must not make an
+    # anonymous command fail with "half of the credentials".
+    password = os.environ.get("DOCKERFEED_PASSWORD") if username else None
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     ca = None
@@ -66,7 +69,7 @@ def _feed_from_args(args: argparse.Namespace) -> Any:
     return FeedSettings(
         feed_uri=args.feed,
         api_version=args.api_version,
-        username=args.username or os.environ.get("DOCKERFEED_USERNAME"),
+        username=username,
         password=password,
         use_docker_config=args.docker_config,
         ca_certificate=ca,
@@ -113,6 +116,21 @@ def _cmd_tags(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write("".join(f"{t}\n" for t in tags))
     return EXIT_OK
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    from dockerfeed.registry import RegistryError, search
+
+    feed = _feed_from_args(args)
+    try:
+        names = search(feed, args.query or "")
+    except RegistryError as e:
+        return _fail(str(e))
+    if args.json:
+        _print_json({"query": args.query or "", "repositories": names})
+    else:
+        sys.stdout.write("".join(f"{n}\n" for n in names))
+    return EXIT_OK if names or not args.query else EXIT_FAILURE
 
 
 def _cmd_resolve(args: argparse.Namespace) -> int:
@@ -209,6 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("tags", _cmd_tags, "list every tag of an image")
     _add_feed_options(p)
     p.add_argument("image", help="repository, e.g. demo/webapp (nginx means library/nginx on Hub)")
+
+    p = command("search", _cmd_search, "list repositories (v1 search, or the v2 catalog filtered here)")
+    _add_feed_options(p)
+    p.add_argument("query", nargs="?", help="substring of the repository name; all when omitted")
 
     p = command("resolve", _cmd_resolve, "resolve the latest matching tag and its digest")
     _add_feed_options(p)

@@ -1,0 +1,578 @@
+"""How tags are read and compared: one Strategy per `strategy` value.
+
+A strategy turns a tag's version text into a sort key (and the label the pre-release rule is
+tested against), and range bounds into keys of the same kind, so a range check is a plain key
+comparison. Keys of different strategies are never compared with each other.
+
+* octopus      — Octopus Deploy's parser and order (octopus.py).
+* docker       — Renovate's Docker versioning: `<numbers>[<letters>]-<variant>`; only tags with the
+                 same variant (and, given a current tag, the same count of numbers) compete.
+* semver       — strict SemVer 2.0.0 (`v` prefix allowed); pre-releases only on request.
+* pep440       — Python versions through `packaging.version` (`3.13.0rc2`).
+* alphabetical — ordinal text order of the tag (or of the extracted `version` group).
+* numerical    — numeric value of the tag (or of the extracted `version` group).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any, TypeAlias
+
+from packaging.version import InvalidVersion, Version
+
+from dockerfeed.versions.octopus import (
+    LATEST,
+    MAX_PART,
+    LabelKey,
+    floor_key,
+    label_key,
+    octopus_key,
+    parse_octopus,
+    release_key,
+)
+
+SortKey: TypeAlias = Any
+
+
+class _Variant:
+    """Sentinel: a version, but of another variant (docker strategy)."""
+
+    def __repr__(self) -> str:
+        return "VARIANT"
+
+
+VARIANT: Any = _Variant()
+# What a scanner says about one version text: its sort key, VARIANT, or None (not a version).
+ScanResult: TypeAlias = SortKey | None
+Scanner: TypeAlias = Callable[[str], ScanResult]
+# Eligibility of a would-be winner: (tag, compared text, key) -> bool.
+Accept: TypeAlias = Callable[[str, str, SortKey], bool]
+# The best eligible tag: (key, tag, compared text).
+Best: TypeAlias = tuple[SortKey, str, str] | None
+
+
+class Strategy:
+    """Base class; subclasses fill in the key functions."""
+
+    name = ""
+    # False for strategies without versions: ranges and pre-release rules make no sense there.
+    ordered_versions = True
+    # How many numbers make a full version; fewer in a range comparator is a partial (x-range).
+    full_parts = 3
+    max_parts = 4
+
+    def scanner(self, variant: str | None, current: str | None) -> Scanner:
+        raise NotImplementedError
+
+    def label(self, text: str) -> str:
+        """What the pre-release rule is tested against: pre-release label plus `+metadata`."""
+        return ""
+
+    def best(
+        self,
+        tags: Sequence[str],
+        texts: Sequence[str],
+        accept: Accept,
+        *,
+        variant: str | None,
+        current: str | None,
+        span_filter: Callable[[SortKey, SortKey], bool] | None,
+    ) -> Best:
+        """The greatest (key, tag) among the texts' versions that `accept` allows.
+
+        Eligibility is only checked for a tag that would beat the best so far, so filters,
+        ranges and pre-release rules cost nothing for the bulk of a long tag list.
+        `span_filter` is for strategies that can rule out whole groups of tags at once.
+        """
+        scan = self.scanner(variant, current)
+        best_key: SortKey = None
+        best_tag = ""
+        best_text = ""
+        for tag, text in zip(tags, texts, strict=True):
+            key = scan(text)
+            if key is None or key is VARIANT:
+                continue
+            if best_key is not None and (
+                key < best_key or (key == best_key and tag <= best_tag)
+            ):
+                continue
+            if accept(tag, text, key):
+                best_key, best_tag, best_text = key, tag, text
+        return None if best_key is None else (best_key, best_tag, best_text)
+
+    def bound(self, text: str) -> tuple[SortKey, bool]:
+        """(key, is pre-release) of a range bound; ValueError with a reason when invalid."""
+        raise ValueError(f"the {self.name} strategy has no version ranges")
+
+    def release_key(self, parts: tuple[int, ...]) -> SortKey:
+        raise NotImplementedError
+
+    def floor_key(self, parts: tuple[int, ...]) -> SortKey:
+        raise NotImplementedError
+
+    def display(self, text: str) -> str:
+        return text
+
+    def describe(self, text: str) -> dict[str, object]:
+        return {}
+
+    def why_not(self, text: str) -> str:
+        """Why a text is not a version of this strategy (for `pick --json`)."""
+        return f"not a {self.name} version"
+
+
+# Characters a tag's leading numbers are made of (with the optional `v`).
+_HEAD_CHARS = "vV0123456789."
+# The part after the numbers, exactly as the Octopus pattern reads it (optional separator,
+# pre-release, `+metadata`, trailing spaces).
+_REST = re.compile(
+    r"[.\-_\\]?(?P<pre>[A-Za-z0-9]*(?:[.\-_\\][A-Za-z0-9.\-_\\]*)?)"
+    r"(?:\+(?P<meta>[A-Za-z0-9_\-.\\+]*))? *\Z",
+    re.ASCII,
+)
+_EXACT: tuple[int, ...] = (MAX_PART + 1,)  # sorts above every real head: never pruned
+_SKIP: tuple[int, ...] = ()  # sorts below every head: always pruned
+_MISSING: Any = object()
+_FLOOR_TAIL: tuple[int, LabelKey] = (0, ())
+_RELEASE_TAIL: tuple[int, LabelKey] = (1, ())
+
+
+def _head_numbers(
+    head: str, span_filter: Callable[[SortKey, SortKey], bool] | None
+) -> tuple[int, ...]:
+    """The four numbers of a tag's leading `v1.2.3`, _EXACT when the exact parser must decide,
+    or _SKIP when the range excludes every version with these numbers."""
+    if not head:
+        numbers: tuple[int, ...] = (0, 0, 0, 0)
+    else:
+        body = head[1:] if head[0] in "vV" else head
+        parts = body.split(".")
+        # `1.2.` (a separator follows), `1.2.3.4.5`, `v`, `1..2`, `1v2`: rare, read exactly.
+        if len(parts) > 4 or "" in parts:
+            return _EXACT
+        try:
+            values = tuple(map(int, parts))
+        except ValueError:
+            return _EXACT
+        if len(body) > 9 and max(values) > MAX_PART:
+            return _EXACT
+        numbers = values + (0, 0, 0, 0)[len(values) :]
+    # Every key with these numbers lies between numbers+(0, ()) and numbers+(1, ()).
+    if span_filter is not None and not span_filter(numbers + _FLOOR_TAIL, numbers + _RELEASE_TAIL):
+        return _SKIP
+    return numbers
+
+
+def _rest_key(rest: str) -> tuple[int, LabelKey] | None:
+    """(release flag, labels) of the text after the numbers; None when it needs the exact parser."""
+    m = _REST.match(rest)
+    if m is None:
+        return None
+    prerelease = m.group("pre")
+    return (0, label_key(prerelease)) if prerelease else (1, ())
+
+
+class OctopusStrategy(Strategy):
+    name = "octopus"
+    full_parts = 4
+
+    def scanner(self, variant: str | None, current: str | None) -> Scanner:
+        def scan(text: str) -> ScanResult:
+            parsed = octopus_key(text)
+            return None if parsed is None else parsed[0]
+
+        return scan
+
+    def label(self, text: str) -> str:
+        parsed = octopus_key(text)
+        if parsed is None:
+            return ""
+        _, prerelease, metadata = parsed
+        return prerelease + "+" + metadata if metadata else prerelease
+
+    def best(
+        self,
+        tags: Sequence[str],
+        texts: Sequence[str],
+        accept: Accept,
+        *,
+        variant: str | None,
+        current: str | None,
+        span_filter: Callable[[SortKey, SortKey], bool] | None,
+    ) -> Best:
+        # The fast path for the default strategy. A tag is "<numbers><rest>"; real tag lists
+        # repeat the same numbers across many variants and the same rest across many numbers,
+        # so both halves are parsed once per distinct text (memo dicts), and a tag whose numbers
+        # are below the best so far is dropped after one dict lookup and one tuple comparison.
+        # Anything unusual (no numbers, a trailing dot, spaces, five numbers) takes the exact
+        # per-tag parser, so results are always those of `octopus_key`.
+        heads: dict[str, tuple[int, ...]] = {}
+        rests: dict[str, tuple[int, LabelKey] | None] = {}
+        strip = _HEAD_CHARS
+        best_key: SortKey = None
+        best_head: tuple[int, ...] = (-1,)
+        best_tag = ""
+        best_text = ""
+        for tag, text in zip(tags, texts, strict=True):
+            rest = text.lstrip(strip)
+            head = text.removesuffix(rest)
+            numbers = heads.get(head)
+            if numbers is None:
+                numbers = heads[head] = _head_numbers(head, span_filter)
+            if numbers < best_head:  # also drops _SKIP, the empty tuple
+                continue
+            if numbers is _EXACT:
+                parsed = octopus_key(text)
+                if parsed is None:
+                    continue
+                key: SortKey = parsed[0]
+            else:
+                tail = rests.get(rest, _MISSING)
+                if tail is _MISSING:
+                    tail = rests[rest] = _rest_key(rest)
+                if tail is None or (not head and not rest.strip(" ")):
+                    parsed = octopus_key(text)
+                    if parsed is None:
+                        continue
+                    key = parsed[0]
+                else:
+                    key = numbers + tail
+            if best_key is not None and (
+                key < best_key or (key == best_key and tag <= best_tag)
+            ):
+                continue
+            if accept(tag, text, key):
+                best_key, best_tag, best_text = key, tag, text
+                best_head = key[:4]
+        return None if best_key is None else (best_key, best_tag, best_text)
+
+    def bound(self, text: str) -> tuple[SortKey, bool]:
+        version = parse_octopus(text)
+        if version is None:
+            raise ValueError(f"'{text}' is not a version Octopus can read")
+        return version.key, bool(version.prerelease)
+
+    def release_key(self, parts: tuple[int, ...]) -> SortKey:
+        return release_key(parts)
+
+    def floor_key(self, parts: tuple[int, ...]) -> SortKey:
+        return floor_key(parts)
+
+    def display(self, text: str) -> str:
+        version = parse_octopus(text)
+        return version.display() if version else text
+
+    def describe(self, text: str) -> dict[str, object]:
+        version = parse_octopus(text)
+        return version.as_dict() if version else {}
+
+    def why_not(self, text: str) -> str:
+        if not text.strip(" "):
+            return "blank"
+        bad = sorted(set(re.findall(r"[^A-Za-z0-9.\-_\\+ vV]", text)))
+        if bad:
+            return f"contains {' '.join(repr(c) for c in bad)}, which Octopus versions cannot"
+        return "numbers above 2147483647, or spaces inside the label, are not Octopus versions"
+
+
+# Renovate's Docker version: numbers, optionally letters glued on (`3.12.0rc1` is a pre-release),
+# then everything after the first `-` is the compatibility variant.
+_DOCKER_VERSION = re.compile(r"[vV]?(\d+(?:\.\d+){0,3})([A-Za-z][A-Za-z0-9]*)?\Z", re.ASCII)
+# A git commit id shortened or not: hex only, and at least one letter (all digits is a number).
+_GIT_SHA = re.compile(r"[0-9a-f]{7,40}\Z", re.ASCII)
+
+
+def _docker_key(version: str, wanted_parts: int) -> SortKey:
+    """Octopus key of a docker version part; None when not a version, VARIANT on a part count
+    other than the current tag's."""
+    m = _DOCKER_VERSION.match(version)
+    if m is None or (_GIT_SHA.match(version) is not None and not version.isdigit()):
+        return None
+    numbers, prerelease = m.groups()
+    parts = numbers.split(".")
+    if wanted_parts and len(parts) != wanted_parts:
+        return VARIANT
+    v = (*(int(p) for p in parts), 0, 0, 0)
+    if max(v) > MAX_PART:
+        return None
+    if prerelease:
+        return (v[0], v[1], v[2], v[3], 0, label_key(prerelease))
+    return (v[0], v[1], v[2], v[3], 1, ())
+
+
+def _docker_split(text: str) -> tuple[str, str]:
+    version, _, variant = text.partition("-")
+    return version, variant
+
+
+class DockerStrategy(OctopusStrategy):
+    """Octopus numbers and order for the version part; ranges work as for octopus."""
+
+    name = "docker"
+
+    def scanner(self, variant: str | None, current: str | None) -> Scanner:
+        wanted_variant = variant
+        wanted_parts = 0
+        if current is not None:
+            current_version, current_variant = _docker_split(current)
+            if wanted_variant is None:
+                wanted_variant = current_variant
+            m = _DOCKER_VERSION.match(current_version)
+            if m is not None and current != LATEST:
+                wanted_parts = m.group(1).count(".") + 1
+        if wanted_variant is None:
+            # Neither a variant nor a current tag: plain tags only, so `1.25` never jumps to
+            # `1.25-alpine` (Renovate keeps the suffix a tag already has, here none).
+            wanted_variant = ""
+
+        # Keys per distinct version part: real lists repeat `1.25.3` across every variant.
+        memo: dict[str, SortKey] = {}
+
+        def scan(text: str) -> ScanResult:
+            version, _, tag_variant = text.partition("-")
+            key = memo.get(version, _MISSING)
+            if key is _MISSING:
+                key = memo[version] = _docker_key(version, wanted_parts)
+            if key is None or key is VARIANT:
+                return key
+            return key if tag_variant == wanted_variant else VARIANT
+
+        return scan
+
+    # The generic loop, not Octopus's head/rest fast path: the variant decides first here.
+    best = Strategy.best
+
+    def label(self, text: str) -> str:
+        m = _DOCKER_VERSION.match(_docker_split(text)[0])
+        return (m.group(2) or "") if m else ""
+
+    def display(self, text: str) -> str:
+        version, _ = _docker_split(text)
+        return version[1:] if version[:1] in ("v", "V") else version
+
+    def describe(self, text: str) -> dict[str, object]:
+        version, variant = _docker_split(text)
+        m = _DOCKER_VERSION.match(version)
+        if m is None:
+            return {}
+        return {
+            "numbers": [int(p) for p in m.group(1).split(".")],
+            "prerelease": m.group(2) or "",
+            "variant": variant,
+        }
+
+    def why_not(self, text: str) -> str:
+        version, _ = _docker_split(text)
+        if text == LATEST:
+            return "'latest' is not a version for the docker strategy"
+        if _GIT_SHA.match(version) and not version.isdigit():
+            return "looks like a git commit id, not a version"
+        return "does not start with up to four dot-separated numbers"
+
+
+_SEMVER_IDENT = r"(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)"
+_SEMVER = re.compile(
+    r"[vV]?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    rf"(?:-({_SEMVER_IDENT}(?:\.{_SEMVER_IDENT})*))?"
+    r"(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?\Z",
+    re.ASCII,
+)
+# Range bounds may be partial (`^1.2`, `[1.2,2)`); tags may not.
+_SEMVER_BOUND = re.compile(
+    r"[vV]?(\d+)(?:\.(\d+))?(?:\.(\d+))?"
+    rf"(?:-({_SEMVER_IDENT}(?:\.{_SEMVER_IDENT})*))?"
+    r"(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?\Z",
+    re.ASCII,
+)
+
+
+def _semver_ids(prerelease: str) -> tuple[tuple[int, int | str], ...]:
+    # SemVer §11: numeric identifiers compare as numbers and below alphanumeric ones, which
+    # compare in ASCII order (case-sensitive, unlike Octopus).
+    return tuple((0, int(i)) if i.isdigit() else (1, i) for i in prerelease.split("."))
+
+
+class SemverStrategy(Strategy):
+    name = "semver"
+    full_parts = 3
+    max_parts = 3
+
+    def scanner(self, variant: str | None, current: str | None) -> Scanner:
+        match = _SEMVER.match
+
+        def scan(text: str) -> ScanResult:
+            m = match(text)
+            if m is None:
+                return None
+            major, minor, patch, prerelease, _ = m.groups()
+            if prerelease:
+                return (int(major), int(minor), int(patch), 0, _semver_ids(prerelease))
+            return (int(major), int(minor), int(patch), 1, ())
+
+        return scan
+
+    def label(self, text: str) -> str:
+        m = _SEMVER.match(text)
+        if m is None:
+            return ""
+        prerelease, metadata = m.group(4) or "", m.group(5)
+        return prerelease + "+" + metadata if metadata else prerelease
+
+    def bound(self, text: str) -> tuple[SortKey, bool]:
+        m = _SEMVER_BOUND.match(text)
+        if m is None:
+            raise ValueError(f"'{text}' is not a semver version (x.y.z[-pre][+meta])")
+        major, minor, patch, prerelease, _ = m.groups()
+        numbers = (int(major), int(minor or 0), int(patch or 0))
+        if prerelease:
+            return (*numbers, 0, _semver_ids(prerelease)), True
+        return (*numbers, 1, ()), False
+
+    def release_key(self, parts: tuple[int, ...]) -> SortKey:
+        p = (*parts, 0, 0, 0)
+        return (p[0], p[1], p[2], 1, ())
+
+    def floor_key(self, parts: tuple[int, ...]) -> SortKey:
+        p = (*parts, 0, 0, 0)
+        return (p[0], p[1], p[2], 0, ())
+
+    def display(self, text: str) -> str:
+        m = _SEMVER.match(text)
+        if m is None:
+            return text
+        major, minor, patch, prerelease, _ = m.groups()
+        return f"{major}.{minor}.{patch}" + (f"-{prerelease}" if prerelease else "")
+
+    def describe(self, text: str) -> dict[str, object]:
+        m = _SEMVER.match(text)
+        if m is None:
+            return {}
+        major, minor, patch, prerelease, metadata = m.groups()
+        return {
+            "major": int(major),
+            "minor": int(minor),
+            "patch": int(patch),
+            "prerelease": prerelease or "",
+            "metadata": metadata or "",
+        }
+
+    def why_not(self, text: str) -> str:
+        return "not strict semver x.y.z[-pre][+meta] (no leading zeros, exactly three numbers)"
+
+
+def _pep440_label(version: Version) -> str:
+    label = ""
+    if version.pre is not None:
+        label = f"{version.pre[0]}{version.pre[1]}"
+    if version.dev is not None:
+        label += f".dev{version.dev}" if label else f"dev{version.dev}"
+    if version.local is not None:
+        label += f"+{version.local}"
+    return label
+
+
+class Pep440Strategy(Strategy):
+    name = "pep440"
+    full_parts = 3
+    max_parts = 4
+
+    def scanner(self, variant: str | None, current: str | None) -> Scanner:
+        def scan(text: str) -> ScanResult:
+            try:
+                return Version(text)
+            except InvalidVersion:
+                return None
+
+        return scan
+
+    def label(self, text: str) -> str:
+        try:
+            return _pep440_label(Version(text))
+        except InvalidVersion:
+            return ""
+
+    def bound(self, text: str) -> tuple[SortKey, bool]:
+        try:
+            version = Version(text)
+        except InvalidVersion:
+            raise ValueError(f"'{text}' is not a PEP 440 version") from None
+        return version, version.is_prerelease
+
+    def release_key(self, parts: tuple[int, ...]) -> SortKey:
+        return Version(".".join(map(str, parts or (0,))))
+
+    def floor_key(self, parts: tuple[int, ...]) -> SortKey:
+        # PEP 440 puts X.devN before every pre-release of X, and dev0 is the lowest of those.
+        return Version(".".join(map(str, parts or (0,))) + ".dev0")
+
+    def display(self, text: str) -> str:
+        try:
+            return str(Version(text))
+        except InvalidVersion:
+            return text
+
+    def describe(self, text: str) -> dict[str, object]:
+        try:
+            version = Version(text)
+        except InvalidVersion:
+            return {}
+        return {
+            "epoch": version.epoch,
+            "release": list(version.release),
+            "pre": f"{version.pre[0]}{version.pre[1]}" if version.pre else "",
+            "post": version.post,
+            "dev": version.dev,
+            "local": version.local or "",
+        }
+
+    def why_not(self, text: str) -> str:
+        return "not a PEP 440 version"
+
+
+class AlphabeticalStrategy(Strategy):
+    name = "alphabetical"
+    ordered_versions = False
+
+    def scanner(self, variant: str | None, current: str | None) -> Scanner:
+        def scan(text: str) -> ScanResult:
+            return text
+
+        return scan
+
+
+_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?\Z", re.ASCII)
+
+
+class NumericalStrategy(Strategy):
+    name = "numerical"
+    ordered_versions = False
+
+    def scanner(self, variant: str | None, current: str | None) -> Scanner:
+        match = _NUMBER.match
+
+        def scan(text: str) -> ScanResult:
+            # Decimal, not float: build numbers and timestamps must not lose digits.
+            return Decimal(text) if match(text) else None
+
+        return scan
+
+    def display(self, text: str) -> str:
+        return str(Decimal(text)) if _NUMBER.match(text) else text
+
+    def why_not(self, text: str) -> str:
+        return "not a number (use a tagInclude group named 'version' to extract one)"
+
+
+STRATEGIES: dict[str, Strategy] = {
+    s.name: s
+    for s in (
+        OctopusStrategy(),
+        DockerStrategy(),
+        SemverStrategy(),
+        Pep440Strategy(),
+        AlphabeticalStrategy(),
+        NumericalStrategy(),
+    )
+}

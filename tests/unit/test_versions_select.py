@@ -1,0 +1,336 @@
+"""select_latest on realistic tag lists, every strategy, and the why-not explanations."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dockerfeed.versions import Reason, VersionRule, select_latest
+
+# Shapes of real official-image tag lists (hand-written, abridged).
+NGINX = [
+    "1.24.0", "1.24.0-alpine", "1.24.0-alpine-perl", "1.24.0-bullseye", "1.24.0-perl",
+    "1.24", "1.24-alpine", "1.25.3", "1.25.3-alpine", "1.25.3-alpine3.18", "1.25.3-alpine-perl",
+    "1.25.3-bookworm", "1.25.3-perl", "1.25", "1.25-alpine", "1.25.4", "1.25.4-alpine",
+    "1.25.4-alpine3.18", "1.26.0", "1.26.0-alpine", "1.26", "1.27.0-alpine-slim",
+    "mainline", "mainline-alpine", "mainline-perl", "stable", "stable-alpine", "stable-perl",
+    "latest", "alpine", "perl", "alpine-perl", "bookworm",
+]  # fmt: skip
+NODE = [
+    "18.19.0", "18.19.0-alpine", "18.19.0-bookworm-slim", "18", "18-alpine", "hydrogen",
+    "lts-hydrogen", "20.10.0", "20.10.0-alpine3.18", "20.10.0-bookworm", "20.11.0",
+    "20.11.0-alpine", "20.11.0-slim", "20", "20-alpine", "20-slim", "iron", "lts", "lts-iron",
+    "21.5.0", "21.5.0-alpine", "21", "current", "current-alpine", "latest", "alpine", "slim",
+]  # fmt: skip
+POSTGRES = [
+    "15.5", "15.5-bookworm", "15.5-alpine", "15", "15-alpine", "16.0", "16.1", "16.1-bookworm",
+    "16.1-bullseye", "16.1-alpine3.19", "16", "16-bookworm", "16-alpine", "17beta1",
+    "17beta1-bookworm", "17rc1", "latest", "alpine", "bookworm",
+]  # fmt: skip
+PYTHON = [
+    "3.11.7", "3.11.7-slim", "3.11.7-slim-bookworm", "3.11", "3.11-alpine", "3.12.0",
+    "3.12.0rc1", "3.12.0rc1-slim-bookworm", "3.12.0rc3-alpine", "3.12.1", "3.12.1-slim",
+    "3.12.1-slim-bookworm", "3.12.1-alpine3.19", "3.12", "3.12-slim", "3.13.0a2",
+    "3.13.0a2-slim-bookworm", "3.13.0b1", "3.13-rc", "3", "3-slim", "slim", "latest",
+    "windowsservercore-ltsc2022", "3.12.1-windowsservercore-ltsc2022",
+]  # fmt: skip
+REDIS = [
+    "7.0.15", "7.0.15-alpine", "7.2.3", "7.2.3-alpine", "7.2.3-alpine3.19", "7.2.3-bookworm",
+    "7.2.4", "7.2.4-alpine", "7.2", "7.2-alpine", "7", "7-alpine", "7.4-rc1", "7.4-rc1-alpine",
+    "latest", "alpine", "bookworm",
+    "sha256-3b1c8b3a8f0e3c4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f.sig",
+    "sha256-3b1c8b3a8f0e3c4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f.att",
+    "sha256-3b1c8b3a8f0e3c4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f.sbom",
+]  # fmt: skip
+WEBAPP = [  # a CI-built application image
+    "v1.0.0", "v1.1.0", "v1.2.0-beta.1", "v1.2.0-beta.2", "v1.2.0-rc.1", "v1.2.0", "v1.2.1",
+    "v2.0.0-alpha.1", "v2.0.0-alpha.2", "v2.0.0-beta.1", "main", "main-3f9a2c1", "3f9a2c1",
+    "pr-142", "latest",
+]  # fmt: skip
+
+
+def pick(tags: list[str], *, current: str | None = None, **kwargs: object) -> str | None:
+    selection = select_latest(tags, VersionRule.build(**kwargs), current=current)  # type: ignore[arg-type]
+    return selection.winner.tag if selection.winner else None
+
+
+@pytest.mark.parametrize(
+    ("tags", "kwargs", "current", "winner"),
+    [
+        # nginx
+        (NGINX, {}, None, "1.27.0-alpine-slim"),
+        (NGINX, {"pre_release_tag": "^$"}, None, "1.26.0"),
+        (NGINX, {"version_range": "[1.25,1.26)", "pre_release_tag": "^$"}, None, "1.25.4"),
+        (NGINX, {"pre_release_tag": "^alpine$"}, None, "1.26.0-alpine"),
+        (NGINX, {"tag_include": r"^\d+\.\d+\.\d+-perl$"}, None, "1.25.3-perl"),
+        (NGINX, {"strategy": "docker", "variant": "alpine"}, None, "1.26.0-alpine"),
+        (NGINX, {"strategy": "docker"}, "1.25-alpine", "1.25-alpine"),  # no 1.26-alpine yet
+        (NGINX, {"strategy": "docker"}, "1.24.0-perl", "1.25.3-perl"),
+        (NGINX, {"strategy": "docker"}, "1.24", "1.26"),
+        (NGINX, {"strategy": "docker", "version_range": "~1.25"}, "1.25.3", "1.25.4"),
+        (NGINX, {"strategy": "alphabetical", "tag_include": "^stable"}, None, "stable-perl"),
+        # node
+        (NODE, {"pre_release_tag": "^$"}, None, "21.5.0"),  # `21` is 21.0.0.0
+        (NODE, {"version_range": "^20", "pre_release_tag": "^$"}, None, "20.11.0"),
+        (NODE, {"version_range": "~18"}, None, "18.19.0"),  # suffixes are pre-releases
+        (NODE, {"strategy": "docker", "variant": "alpine"}, "18-alpine", "20-alpine"),
+        (NODE, {"strategy": "docker"}, "20.10.0-alpine3.18", "20.10.0-alpine3.18"),
+        (NODE, {"strategy": "semver", "version_range": "<21"}, None, "20.11.0"),
+        # postgres
+        (POSTGRES, {"pre_release_tag": "^$"}, None, "16.1"),
+        (POSTGRES, {}, None, "17rc1"),
+        (POSTGRES, {"strategy": "docker", "variant": "bookworm"}, "16-bookworm", "17beta1-bookworm"),
+        (
+            POSTGRES,
+            {"strategy": "docker", "variant": "bookworm", "pre_release_tag": "^$"},
+            "15-bookworm",
+            "16-bookworm",
+        ),
+        (POSTGRES, {"strategy": "docker", "variant": "bookworm"}, "15.5-bookworm", "16.1-bookworm"),
+        (POSTGRES, {"strategy": "docker"}, "16.0", "16.1"),  # 17rc1 has one number
+        (POSTGRES, {"strategy": "docker"}, "15", "17rc1"),
+        (POSTGRES, {"strategy": "docker", "pre_release_tag": "^$"}, "16.0", "16.1"),
+        # python
+        (PYTHON, {"pre_release_tag": "^$"}, None, "3.12.1"),
+        (PYTHON, {"strategy": "pep440"}, None, "3.13-rc"),  # PEP 440 reads it as 3.13rc0
+        (PYTHON, {"strategy": "pep440", "pre_release_tag": "^$"}, None, "3.12.1"),
+        (PYTHON, {"strategy": "pep440", "version_range": ">=3.12 <3.13"}, None, "3.12.1"),
+        (
+            PYTHON,
+            {
+                "strategy": "pep440",
+                "tag_include": r"^(?P<version>[^-]+)-slim-bookworm$",
+            },
+            None,
+            "3.13.0a2-slim-bookworm",
+        ),
+        (PYTHON, {"strategy": "docker", "variant": "slim-bookworm"}, None, "3.13.0a2-slim-bookworm"),
+        (
+            PYTHON,
+            {"strategy": "docker", "variant": "slim-bookworm", "pre_release_tag": "^$"},
+            None,
+            "3.12.1-slim-bookworm",
+        ),
+        (PYTHON, {"strategy": "docker"}, "3.11-slim", "3.12-slim"),
+        # redis: signatures never win, even though `sha256-…` parses as a word
+        (REDIS, {"pre_release_tag": "^$"}, None, "7.2.4"),
+        (REDIS, {"tag_exclude": ["-rc"]}, None, "7.2.4"),
+        (REDIS, {"strategy": "alphabetical"}, None, "latest"),
+        (REDIS, {"strategy": "docker"}, "7-alpine", "7-alpine"),
+        (REDIS, {"version_range": "[7.4.0-0,7.5)"}, None, "7.4-rc1-alpine"),
+        # CI-built application
+        # Octopus reads the commit id `3f9a2c1` as 3.0.0.0-f9a2c1, above every v2 tag: the
+        # reason the docker strategy refuses commit ids, and a case for a pre-release rule.
+        (WEBAPP, {}, None, "3f9a2c1"),
+        (WEBAPP, {"tag_include": "^v"}, None, "v2.0.0-beta.1"),
+        (WEBAPP, {"pre_release_tag": "^$"}, None, "v1.2.1"),
+        (WEBAPP, {"pre_release_tag": "^(beta|rc)"}, None, "v2.0.0-beta.1"),
+        (WEBAPP, {"pre_release_tag": "^(?!alpha).+|^$", "version_range": "<2"}, None, "v1.2.1"),
+        (WEBAPP, {"version_range": "[2.0.0-alpha.1,2.0.0)"}, None, "v2.0.0-beta.1"),
+        (WEBAPP, {"strategy": "semver"}, None, "v1.2.1"),
+        (WEBAPP, {"strategy": "semver", "version_range": ">=2.0.0-0"}, None, "v2.0.0-beta.1"),
+        (WEBAPP, {"strategy": "docker"}, None, "v1.2.1"),
+        (WEBAPP, {"strategy": "numerical", "tag_include": r"^pr-(?P<version>\d+)$"}, None, "pr-142"),
+    ],
+)
+def test_realistic_winners(
+    tags: list[str], kwargs: dict[str, object], current: str | None, winner: str
+) -> None:
+    assert pick(tags, current=current, **kwargs) == winner
+
+
+def test_floating_major_is_below_its_releases() -> None:
+    # Octopus reads `21` as 21.0.0.0, so the full 21.5.0 wins over the floating tag.
+    assert pick(["21", "21.5.0"]) == "21.5.0"
+    assert pick(["21", "21.0.0"]) == "21.0.0"  # equal versions: the greater text wins
+
+
+def test_latest_only_wins_alone() -> None:
+    assert pick(["latest", "0.0.1"]) == "0.0.1"
+    assert pick(["latest", "mainline"]) == "mainline"
+    assert pick(["latest"]) == "latest"
+    assert pick(["latest"], pre_release_tag="^$") is None  # its label is `latest`
+    assert pick(["latest", "1.0"], pre_release_tag=r"^(?!latest\b).+$|^$") == "1.0"
+
+
+def test_ties_break_by_tag_text() -> None:
+    assert pick(["1.0", "v1.0", "1.0.0"]) == "v1.0"
+    assert pick(["1.0.0+b", "1.0.0+a"]) == "1.0.0+b"
+    assert pick(["1.0.0+a", "1.0.0+b"]) == "1.0.0+b"
+    eligible = select_latest(["v1.0", "1.0.0", "1.0"], VersionRule.build()).eligible
+    assert [c.tag for c in eligible] == ["1.0", "1.0.0", "v1.0"]
+
+
+def test_prerelease_rule_sees_metadata() -> None:
+    tags = ["1.0.0+build5", "0.9.0"]
+    assert pick(tags, pre_release_tag="^$") == "0.9.0"
+    assert pick(tags, pre_release_tag=r"^(|\+.*)$") == "1.0.0+build5"
+    assert pick(["1.0.0-beta", "0.9.0"], pre_release_tag=r"^[^\+].*") == "1.0.0-beta"
+
+
+def test_regexes_use_search_semantics() -> None:
+    tags = ["1.0-alpine", "2.0-alpine-perl", "3.0"]
+    assert pick(tags, tag_include="alpine") == "2.0-alpine-perl"
+    assert pick(tags, tag_include="alpine$") == "1.0-alpine"
+    assert pick(tags, tag_exclude=["perl"]) == "3.0"
+
+
+def test_eligible_is_ascending_and_ends_with_the_winner() -> None:
+    selection = select_latest(NGINX, VersionRule.build(pre_release_tag="^$"))
+    tags = [c.tag for c in selection.eligible]
+    assert tags == ["latest", "1.24", "1.24.0", "1.25", "1.25.3", "1.25.4", "1.26", "1.26.0"][1:]
+    assert selection.eligible[-1] == selection.winner
+    assert selection.winner is not None and selection.winner.version == "1.26.0"
+
+
+def test_counts_and_explain_when_nothing_matches() -> None:
+    selection = select_latest(
+        [*REDIS, "not/a/tag"],
+        VersionRule.build(version_range="[8.0,)", tag_exclude=["^alpine$"]),
+    )
+    assert selection.winner is None
+    assert selection.considered == len(REDIS) + 1
+    assert selection.rejected[Reason.SIGNATURE] == 3
+    assert selection.rejected[Reason.EXCLUDE] == 1
+    assert selection.rejected[Reason.UNPARSEABLE] == 1
+    assert selection.rejected[Reason.RANGE] == len(REDIS) - 3 - 1
+    assert selection.parsed == len(REDIS) - 3 - 1
+    text = selection.explain()
+    assert text.startswith("no tag matched (strategy octopus, versionRange [8.0,)")
+    assert "3 are signature/attestation tags" in text
+    assert "are outside versionRange [8.0,)" in text
+    assert "1 are not octopus versions" in text
+    assert "hint: widen versionRange" in text
+
+
+def test_explain_for_no_tags() -> None:
+    selection = select_latest([], VersionRule.build())
+    assert selection.winner is None
+    assert "no tags" in selection.explain()
+
+
+def test_semver_offers_prereleases_only_when_the_range_names_one() -> None:
+    tags = ["1.0.0", "1.1.0-rc.1", "1.0.1+build"]
+    assert pick(tags, strategy="semver") == "1.0.1+build"
+    assert pick(tags, strategy="semver", version_range=">=1.0.0-0") == "1.1.0-rc.1"
+    # An explicit pre-release rule decides instead of the default.
+    assert pick(tags, strategy="semver", pre_release_tag="^rc") == "1.1.0-rc.1"
+    selection = select_latest(tags, VersionRule.build(strategy="semver"))
+    assert selection.rejected[Reason.PRERELEASE] == 1
+
+
+def test_semver_is_strict() -> None:
+    tags = ["1.2", "01.2.3", "1.2.3.4", "1.2.3-beta", "v1.2.2", "1.2.1"]
+    selection = select_latest(tags, VersionRule.build(strategy="semver"))
+    assert selection.winner is not None and selection.winner.tag == "v1.2.2"
+    assert selection.rejected[Reason.UNPARSEABLE] == 3
+
+
+def test_docker_strategy_rejects_latest_and_commit_ids() -> None:
+    tags = ["latest", "a1b2c3d", "1a2b3c4", "1.0", "20240101"]
+    selection = select_latest(tags, VersionRule.build(strategy="docker"))
+    assert selection.winner is not None and selection.winner.tag == "20240101"
+    assert selection.rejected[Reason.UNPARSEABLE] == 3
+    reasons = {r["tag"]: r["detail"] for r in selection.as_dict()["rejections"]}  # type: ignore[attr-defined]
+    assert "not a version" in reasons["latest"]
+    assert "git commit" in reasons["1a2b3c4"]
+
+
+def test_docker_variant_and_part_count_come_from_current() -> None:
+    tags = ["1.25-alpine", "1.26-alpine", "1.26.1-alpine", "1.27", "1.27-perl"]
+    rule = VersionRule.build(strategy="docker")
+    selection = select_latest(tags, rule, current="1.25-alpine")
+    assert selection.winner is not None and selection.winner.tag == "1.26-alpine"
+    assert selection.rejected[Reason.VARIANT] == 3
+    # An explicit variant beats the current tag's; the part count still comes from current.
+    explicit = VersionRule.build(strategy="docker", variant="perl")
+    assert pick(tags, current="1.25-alpine", strategy="docker", variant="perl") == "1.27-perl"
+    assert select_latest(tags, explicit).winner is not None
+
+
+def test_numerical_and_alphabetical() -> None:
+    tags = ["build-9", "build-10", "build-100", "release"]
+    assert pick(tags, strategy="alphabetical") == "release"
+    assert pick(tags, strategy="alphabetical", tag_include="^build-") == "build-9"
+    assert pick(tags, strategy="numerical", tag_include=r"^build-(?P<version>\d+)$") == "build-100"
+    assert pick(["1.5", "10", "2.25", "-3"], strategy="numerical") == "10"
+    selection = select_latest(tags, VersionRule.build(strategy="numerical"))
+    assert selection.winner is None
+    assert "hint: try another strategy" in selection.explain()
+
+
+def test_as_dict() -> None:
+    selection = select_latest(["1.0", "2.0-beta", "x/y"], VersionRule.build(pre_release_tag="^$"))
+    data = selection.as_dict()
+    assert data["tag"] == "1.0"
+    assert data["version"] == "1.0.0"
+    assert data["winner"] == {
+        "tag": "1.0",
+        "version": "1.0.0",
+        "parts": {
+            "major": 1,
+            "minor": 0,
+            "patch": 0,
+            "revision": 0,
+            "prerelease": "",
+            "metadata": "",
+            "isPrerelease": False,
+        },
+    }
+    assert data["rejected"] == {
+        "signature": 0,
+        "include": 0,
+        "exclude": 0,
+        "unparseable": 1,
+        "variant": 0,
+        "range": 0,
+        "prerelease": 1,
+    }
+    assert data["rejections"] == [
+        {"tag": "2.0-beta", "reason": "prerelease", "detail": "pre-release of 2.0.0-beta refused by '^$'"},
+        {"tag": "x/y", "reason": "unparseable", "detail": "contains '/', which Octopus versions cannot"},
+    ]  # fmt: skip
+
+
+# --- the fast winner path agrees with the complete pass --------------------------------------
+
+_tag = st.one_of(
+    st.sampled_from(NGINX + NODE + POSTGRES + PYTHON + REDIS + WEBAPP),
+    st.from_regex(r"\Av?[0-9]{1,2}(\.[0-9]{1,2}){0,4}([.\-_]?[a-z]{0,3}[0-9]?)?\Z"),
+    st.text(alphabet="0123456789.-_+vab \\", max_size=8),
+)
+_rules = st.sampled_from(
+    [
+        {},
+        {"pre_release_tag": "^$"},
+        {"version_range": "[1.0,20.0)"},
+        {"version_range": "^1.2 || ~3", "pre_release_tag": "^(|[a-z].*)$"},
+        {"version_range": "(,1.0]"},
+        {"tag_include": r"^\d", "tag_exclude": ["b"]},
+        {"strategy": "docker"},
+        {"strategy": "docker", "variant": "alpine", "version_range": ">=1.2"},
+        {"strategy": "semver"},
+        {"strategy": "pep440"},
+        {"strategy": "alphabetical"},
+        {"strategy": "numerical"},
+    ]
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(_tag, max_size=25), _rules, st.sampled_from([None, "1.25-alpine", "1.0", "x"]))
+def test_winner_is_the_top_of_the_eligible_list(
+    tags: list[str], kwargs: dict[str, object], current: str | None
+) -> None:
+    rule = VersionRule.build(**kwargs)  # type: ignore[arg-type]
+    selection = select_latest(tags, rule, current=current)
+    eligible = selection.eligible
+    if not eligible:
+        assert selection.winner is None
+        return
+    assert selection.winner == eligible[-1]
+    keys = [(c.sort_key, c.tag) for c in eligible]
+    assert keys == sorted(keys)
+    counted = sum(selection.rejected.values()) + len(eligible)
+    assert counted == selection.considered == len(tags)

@@ -187,16 +187,24 @@ def _rule_from_args(args: argparse.Namespace) -> Any:
 def _cmd_pick(args: argparse.Namespace) -> int:
     from dockerfeed.versions import select_latest
 
-    tags = list(args.tags) or [line.strip() for line in sys.stdin if line.strip()]
     try:
         rule = _rule_from_args(args)
     except ValueError as e:
         print(f"dockerfeed pick: {e}", file=sys.stderr)
         return EXIT_USAGE
-    selection = select_latest(tags, rule)
+    tags = list(args.tags)
+    if not tags:
+        if sys.stdin.isatty():
+            # Waiting on a terminal for tags nobody will type looks like a hang.
+            print("dockerfeed pick: give tags as arguments or one per line on stdin", file=sys.stderr)
+            return EXIT_USAGE
+        tags = [line.strip() for line in sys.stdin if line.strip()]
+    selection = select_latest(tags, rule, current=args.current)
     if args.json:
         _print_json(selection.as_dict())
-        return EXIT_OK if selection.winner else EXIT_FAILURE
+        if selection.winner is None:
+            return _fail(selection.explain())
+        return EXIT_OK
     if selection.winner is None:
         return _fail(selection.explain())
     if args.all:
@@ -241,6 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("pick", _cmd_pick, "choose the latest matching tag from a list (offline)")
     p.add_argument("tags", nargs="*", help="tags; read one per line from stdin when none given")
     _add_rule_options(p)
+    p.add_argument(
+        "--current", metavar="TAG", help="the tag pinned now (docker strategy keeps its variant)"
+    )
     p.add_argument("--all", action="store_true", help="print every eligible tag, ascending")
     p.add_argument("--json", action="store_true", help="print JSON for machines")
     return parser

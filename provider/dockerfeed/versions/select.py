@@ -126,6 +126,14 @@ def _winner(tags: tuple[str, ...], rule: VersionRule, current: str | None) -> _E
     def accept(tag: str, text: str, key: SortKey) -> bool:
         return checks.filtered(tag) is None and checks.refused(text, key) is None
 
+    if not (checks.include or checks.excludes or checks.in_range or checks.allow_label):
+        # No rule at all (the default): only the signature exclusion is left to check. A
+        # lexically sorted list makes many tags "the best so far", so keep this one cheap.
+        signature = _SIGNATURE.search
+
+        def accept(tag: str, text: str, key: SortKey) -> bool:
+            return not (tag.startswith("sha256-") and signature(tag))
+
     return rule.strategy_impl.best(
         tags,
         texts,

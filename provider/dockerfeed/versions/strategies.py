@@ -139,6 +139,10 @@ _FLOOR_TAIL: tuple[int, LabelKey] = (0, ())
 _RELEASE_TAIL: tuple[int, LabelKey] = (1, ())
 
 
+# Version numbers are mostly small and repeat endlessly; a dict lookup beats int().
+_SMALL_INTS: dict[str, int] = {str(i): i for i in range(1000)}
+
+
 def _head_numbers(
     head: str, span_filter: Callable[[SortKey, SortKey], bool] | None
 ) -> tuple[int, ...]:
@@ -152,10 +156,14 @@ def _head_numbers(
         # `1.2.` (a separator follows), `1.2.3.4.5`, `v`, `1..2`, `1v2`: rare, read exactly.
         if len(parts) > 4 or "" in parts:
             return _EXACT
-        try:
-            values = tuple(map(int, parts))
-        except ValueError:
-            return _EXACT
+        small = tuple(map(_SMALL_INTS.get, parts))
+        if None in small:  # large, with leading zeros, or not a number (`v`, `1v2`)
+            try:
+                values = tuple(map(int, parts))
+            except ValueError:
+                return _EXACT
+        else:
+            values = small  # type: ignore[assignment]  # no None in it, checked above
         if len(body) > 9 and max(values) > MAX_PART:
             return _EXACT
         numbers = values + (0, 0, 0, 0)[len(values) :]

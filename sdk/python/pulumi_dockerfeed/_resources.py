@@ -78,22 +78,35 @@ class DockerFeed(_Translated, module="dockerfeed", name="DockerFeed"):
     """
 
     feed_uri: pulumi.Output[str]
+    """Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed
+    without a scheme, except for loopback hosts; plain http only for loopback, an explicit
+    `http://`, or with insecureSkipTlsVerify."""
     registry_path: pulumi.Output[str | None]
+    """The address deployment targets pull from when it differs from feedUri (Octopus "Registry
+    Path"); used in imageRef."""
     api_version: pulumi.Output[str]
-    """The API version found: `v2` or `v1`."""
+    """`auto` (default), `v2` or `v1`. An explicit version is verified, not trusted. As an output:
+    the version found."""
     username: pulumi.Output[str | None]
+    """User name for Basic auth or the token service."""
     password: pulumi.Output[str | None]
+    """Password or token."""
     use_docker_config: pulumi.Output[bool | None]
+    """Take credentials from Docker's config.json (`$DOCKER_CONFIG` or `~/.docker`) and its
+    credential helpers."""
     ca_certificate: pulumi.Output[str | None]
+    """PEM bundle of CAs to trust for this registry."""
     insecure_skip_tls_verify: pulumi.Output[bool | None]
+    """Skip TLS verification (test registries only); also allows plain http."""
     registry_url: pulumi.Output[str]
-    """The registry's API base URL."""
+    """The registry's base URL as used by the provider."""
     pull_address: pulumi.Output[str]
-    """The address deployment targets pull from (`registryPath` when set)."""
+    """Where images are pulled from: registryPath when set, else the feed's host (docker.io for
+    Docker Hub)."""
     auth_scheme: pulumi.Output[str]
     """`anonymous`, `basic` or `bearer`."""
     catalog_supported: pulumi.Output[bool]
-    """Whether `/v2/_catalog` answers for these credentials."""
+    """Whether the catalog (`/v2/_catalog`) answers for these credentials."""
 
     def __init__(
         self,
@@ -175,14 +188,43 @@ class ImageVersion(_Translated, module="dockerfeed", name="ImageVersion"):
     and `previous_tag` records the pin it moved from.
     """
 
-    tag: pulumi.Output[str]
-    version: pulumi.Output[str]
-    digest: pulumi.Output[str]
-    platform_digest: pulumi.Output[str | None]
-    image_ref: pulumi.Output[str]
-    """`<pullAddress>/<image>:<tag>@<digest>`: what a deployment pulls."""
-    previous_tag: pulumi.Output[str | None]
+    feed: pulumi.Output[dict[str, Any]]
+    """The feed to resolve from: a DockerFeed (its connection settings are passed through, secrets
+    stay secret) or the same settings given directly."""
     image: pulumi.Output[str]
+    """Repository, e.g. `team/webapp`; on Docker Hub `nginx` means `library/nginx`."""
+    version_range: pulumi.Output[str | None]
+    """NuGet/Octopus interval (`[1.0,2.0)`, `(,1.0]`, `[1.2.3]`, bare `1.0` = at least 1.0) or
+    semver constraint (`^1.2`, `~1.2.3`, `>=1.2 <2`, `1.x`, `||`)."""
+    pre_release_tag: pulumi.Output[str | None]
+    """Octopus channel rule: a regex tested against the pre-release label (with `+metadata`); `^$`
+    = stable only, `^beta` = betas. Unset: every version is eligible."""
+    tag_include: pulumi.Output[str | None]
+    """Regex the whole tag must match. For the `numerical`/`alphabetical` strategies a named group
+    `version` extracts the sort key."""
+    tag_exclude: pulumi.Output[list[str] | None]
+    """Regexes; a tag matching any is skipped. Signature and attestation tags (`sha256-….sig`,
+    `.att`, `.sbom`) are always skipped."""
+    strategy: pulumi.Output[str | None]
+    """`octopus` (default), `docker`, `semver`, `pep440`, `alphabetical` or `numerical`."""
+    variant: pulumi.Output[str | None]
+    """For the `docker` strategy: the compatibility suffix a tag must carry (e.g. `alpine`);
+    defaults to the pinned tag's."""
+    platform: pulumi.Output[str | None]
+    """`os/arch[/variant]`, e.g. `linux/arm64/v8`: also resolve that platform's digest inside an
+    index."""
+    tag: pulumi.Output[str]
+    """The pinned tag."""
+    version: pulumi.Output[str]
+    """The pinned tag's version as the strategy reads it."""
+    digest: pulumi.Output[str]
+    """The manifest digest of the pinned tag (index digest for multi-platform images)."""
+    platform_digest: pulumi.Output[str | None]
+    """The digest of `platform`'s image inside the index, when platform is set."""
+    image_ref: pulumi.Output[str]
+    """`<pullAddress>/<image>:<tag>@<digest>`."""
+    previous_tag: pulumi.Output[str | None]
+    """The tag a refresh moved the pin from (set when a refresh moved it)."""
 
     def __init__(
         self,
@@ -214,22 +256,73 @@ class ImageVersion(_Translated, module="dockerfeed", name="ImageVersion"):
                 variant=variant,
                 platform=platform,
             )
-        feed_props = args.feed.settings() if isinstance(args.feed, DockerFeed) else args.feed._props()
-        props: dict[str, Any] = {
-            "feed": feed_props,
-            "image": args.image,
-            "version_range": args.version_range,
-            "pre_release_tag": args.pre_release_tag,
-            "tag_include": args.tag_include,
-            "tag_exclude": args.tag_exclude,
-            "strategy": args.strategy,
-            "variant": args.variant,
-            "platform": args.platform,
-            "tag": None,
-            "version": None,
-            "digest": None,
-            "platform_digest": None,
-            "image_ref": None,
-            "previous_tag": None,
-        }
-        super().__init__(ImageVersionProvider(), resource_name, props, opts)
+        super().__init__(ImageVersionProvider(), resource_name, _image_props(args), opts)
+
+    @staticmethod
+    def get(
+        resource_name: str,
+        id: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        feed: DockerFeed | FeedSettingsArgs,
+        image: pulumi.Input[str],
+        tag: pulumi.Input[str] | None = None,
+        digest: pulumi.Input[str] | None = None,
+        version_range: pulumi.Input[str] | None = None,
+        pre_release_tag: pulumi.Input[str] | None = None,
+        tag_include: pulumi.Input[str] | None = None,
+        tag_exclude: pulumi.Input[list[pulumi.Input[str]]] | None = None,
+        strategy: pulumi.Input[str] | None = None,
+        variant: pulumi.Input[str] | None = None,
+        platform: pulumi.Input[str] | None = None,
+    ) -> ImageVersion:
+        """Read an existing pin (e.g. one another stack made) without managing it.
+
+        A dynamic provider's read only sees what the program passes, so the feed, image and rules
+        must be given again; `tag` and `digest` are the pin being imported (e.g. another stack's
+        outputs). The read re-resolves: when the registry moved past that pin, `tag`/`digest`
+        are the current match and `previous_tag` is the given tag.
+        """
+        args = ImageVersionArgs(
+            feed=feed,
+            image=image,
+            version_range=version_range,
+            pre_release_tag=pre_release_tag,
+            tag_include=tag_include,
+            tag_exclude=tag_exclude,
+            strategy=strategy,
+            variant=variant,
+            platform=platform,
+        )
+        props = _image_props(args)
+        props.update(tag=tag, digest=digest)
+        resource = ImageVersion.__new__(ImageVersion)
+        _Translated.__init__(
+            resource,
+            ImageVersionProvider(),
+            resource_name,
+            props,
+            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id)),
+        )
+        return resource
+
+
+def _image_props(args: ImageVersionArgs) -> dict[str, Any]:
+    feed_props = args.feed.settings() if isinstance(args.feed, DockerFeed) else args.feed._props()
+    return {
+        "feed": feed_props,
+        "image": args.image,
+        "version_range": args.version_range,
+        "pre_release_tag": args.pre_release_tag,
+        "tag_include": args.tag_include,
+        "tag_exclude": args.tag_exclude,
+        "strategy": args.strategy,
+        "variant": args.variant,
+        "platform": args.platform,
+        "tag": None,
+        "version": None,
+        "digest": None,
+        "platform_digest": None,
+        "image_ref": None,
+        "previous_tag": None,
+    }

@@ -132,39 +132,64 @@ def is_unknown(value: Any) -> bool:
     return type(value).__name__ == "Unknown"
 
 
+def _known(value: Any) -> Any:
+    """`value` without its unknown parts: unknown list items and dict entries are dropped."""
+    if isinstance(value, list):
+        return [_known(v) for v in value if not is_unknown(v)]
+    if isinstance(value, dict):
+        return {k: _known(v) for k, v in value.items() if not is_unknown(v)}
+    return value
+
+
+def _has_unknown(value: Any) -> bool:
+    if is_unknown(value):
+        return True
+    if isinstance(value, list):
+        return any(_has_unknown(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_unknown(v) for v in value.values())
+    return False
+
+
 def check_failures(model: type[_Inputs], props: dict[str, Any]) -> list[tuple[str, str]]:
-    """One (property, reason) per bad property; properties whose value is unknown are skipped."""
-    unknown = {k for k, v in props.items() if is_unknown(v)}
-    data = {k: v for k, v in props.items() if k not in unknown and not k.startswith("__")}
-    nested_unknown = False
-    if isinstance(data.get("feed"), dict):
-        feed = data["feed"]
-        nested = {k for k, v in feed.items() if is_unknown(v)}
-        nested_unknown = bool(nested)
-        data["feed"] = {k: v for k, v in feed.items() if k not in nested}
+    """One (property, reason) per bad property.
+
+    During preview any value may be unknown (`pulumi.output.Unknown`), also inside the feed
+    settings or a list: unknown parts are not validated, and a property that is missing only
+    because its value is unknown is not reported.
+    """
+    partly_unknown = {k for k, v in props.items() if _has_unknown(v)}
+    data = {k: _known(v) for k, v in props.items() if not is_unknown(v) and not k.startswith("__")}
     failures: list[tuple[str, str]] = []
     try:
         model.model_validate(data)
     except ValidationError as e:
         for err in e.errors():
             loc = [str(p) for p in err["loc"] if not isinstance(p, int)]
-            prop = ".".join(loc) if loc else _prop_from_message(str(err["msg"]))
-            if err["type"] == "missing" and (
-                prop in unknown or (nested_unknown and prop.startswith("feed."))
-            ):
-                continue
-            if err["type"] == "missing" and prop.split(".")[0] in unknown:
+            named = _prop_from_message(str(err["msg"]))
+            whole_model = not loc or (model is ImageVersionInputs and loc == ["feed"] and named)
+            if whole_model:
+                # A rule over several properties (username without password): the message
+                # names the property to fix.
+                if (partly_unknown if not loc else "feed" in partly_unknown):
+                    continue
+                loc = [*loc, named] if named else loc
+            prop = ".".join(loc)
+            if err["type"] == "missing" and loc and loc[0] in partly_unknown:
                 continue
             failures.append((prop, _clean(str(err["msg"]))))
     if model is ImageVersionInputs:
-        kwargs = {k: data.get(k) for k in RULE_FIELDS if k in data}
+        rule = {k: data[k] for k in RULE_FIELDS if k in data and data[k] is not None}
+        if "strategy" in partly_unknown or "variant" in partly_unknown:
+            # Whether a variant is allowed depends on the strategy: judge it when both are known.
+            rule.pop("variant", None)
         for problem in validate_rule(
-            version_range=kwargs.get("versionRange"),
-            pre_release_tag=kwargs.get("preReleaseTag"),
-            tag_include=kwargs.get("tagInclude"),
-            tag_exclude=kwargs.get("tagExclude"),
-            strategy=kwargs.get("strategy") or "octopus",
-            variant=kwargs.get("variant"),
+            version_range=rule.get("versionRange"),
+            pre_release_tag=rule.get("preReleaseTag"),
+            tag_include=rule.get("tagInclude"),
+            tag_exclude=rule.get("tagExclude"),
+            strategy=rule.get("strategy") or "octopus",
+            variant=rule.get("variant"),
         ):
             failures.append((problem.property, problem.reason))
     return failures

@@ -275,3 +275,11 @@ def test_diff_drift_rule() -> None:
     # the same tag with a moved digest is drift too.
     same_tag = {**IMAGE_OUTS, "digest": moved["digest"], "previousTag": "1.1.0"}
     assert changed(ImageVersionProvider(), same_tag, {**IMAGE, **PIN})
+
+
+@pytest.mark.parametrize("value", [None, "auto"])
+def test_diff_image_feed_api_version_auto_accepts_what_was_detected(value: str | None) -> None:
+    olds = {**IMAGE_OUTS, "feed": {**FEED, "apiVersion": "v2"}}
+    feed = dict(FEED) if value is None else {**FEED, "apiVersion": value}
+    assert not changed(ImageVersionProvider(), olds, {**IMAGE, **PIN, "feed": feed})
+    assert changed(ImageVersionProvider(), olds, {**IMAGE, **PIN, "feed": {**FEED, "apiVersion": "v1"}})

@@ -135,6 +135,16 @@ class DockerFeedProvider(ResourceProvider):
         return ReadResult(id_, self._connect(props))
 
 
+def _feed_changed(old: Any, new: Any) -> bool:
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return _changed(old, new)
+    # `auto` (or unset) accepts whichever version a feed detected earlier; see DockerFeed.diff.
+    if new.get("apiVersion") in (None, "auto"):
+        old = {k: v for k, v in old.items() if k != "apiVersion"}
+        new = {k: v for k, v in new.items() if k != "apiVersion"}
+    return _changed(old, new)
+
+
 def _pin_text(props: dict[str, Any]) -> str | None:
     tag, digest = props.get("tag"), props.get("digest")
     return f"{tag}@{digest}" if tag and digest else None
@@ -151,7 +161,9 @@ class ImageVersionProvider(ResourceProvider):
         return CheckResult(checked, _failures(check_failures(ImageVersionInputs, news)))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = [k for k in IMAGE_INPUTS if _changed(olds.get(k), news.get(k))]
+        changed = [k for k in IMAGE_INPUTS if k != "feed" and _changed(olds.get(k), news.get(k))]
+        if _feed_changed(olds.get("feed"), news.get("feed")):
+            changed.append("feed")
         # A refresh moved the pin and the stored inputs have not acknowledged it yet: drift.
         if olds.get("previousTag") and any(olds.get(k) != news.get(k) for k in PIN_KEYS):
             changed += ["tag", "digest"]

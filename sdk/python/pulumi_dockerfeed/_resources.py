@@ -148,10 +148,17 @@ class DockerFeed(_Translated, module="dockerfeed", name="DockerFeed"):
             opts, pulumi.ResourceOptions(additional_secret_outputs=["password"])
         )
         super().__init__(DockerFeedProvider(), resource_name, props, opts)
+        self._settings = args._props()
 
     def settings(self) -> dict[str, Any]:
-        """This feed's connection settings, as ImageVersion passes them to its provider."""
-        return {k: getattr(self, k) for k in _FEED_FIELDS}
+        """This feed's connection settings, as ImageVersion passes them to its provider.
+
+        These are the values the program gave (the password still secret), not the feed's
+        outputs: during a preview an output the feed never set reads as unknown, which would
+        make every ImageVersion of an unchanged stack look changed. ImageVersion depends on the
+        feed explicitly instead, so it is still resolved after the feed was validated.
+        """
+        return dict(self._settings)
 
 
 _FEED_FIELDS = (
@@ -256,6 +263,8 @@ class ImageVersion(_Translated, module="dockerfeed", name="ImageVersion"):
                 variant=variant,
                 platform=platform,
             )
+        if isinstance(args.feed, DockerFeed):
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[args.feed]))
         super().__init__(ImageVersionProvider(), resource_name, _image_props(args), opts)
 
     @staticmethod

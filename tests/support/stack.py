@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import runpy
+import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from pulumi import automation as auto
 
@@ -91,3 +93,30 @@ def stack(
     for key, value in (secrets or {}).items():
         st.set_config(key, auto.ConfigValue(value, secret=True))
     return st
+
+
+def resources(st: auto.Stack) -> list[dict[str, Any]]:
+    """The stack's resources as `pulumi stack export` has them (secrets stay encrypted)."""
+    return list(st.export_stack().deployment.get("resources") or [])
+
+
+def resource_state(st: auto.Stack, name: str) -> dict[str, Any]:
+    """One resource's exported state (`inputs`, `outputs`, …) by its logical name."""
+    for res in resources(st):
+        if res["urn"].endswith(f"::{name}"):
+            return dict(res)
+    raise AssertionError(f"{name} not in the state of {st.name}")
+
+
+def raw_export(st: auto.Stack) -> str:
+    """`pulumi stack export` run as a user runs it (no --show-secrets), as text."""
+    env = dict(st.workspace.env_vars)
+    done = subprocess.run(
+        [str(pulumi_bin() / "pulumi"), "stack", "export", "--stack", st.name],
+        cwd=st.workspace.work_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout

@@ -383,3 +383,45 @@ def test_destroy_removes_state_and_nothing_remote(
     st.destroy()
     assert resources(st) == []
     assert list_tags(registry.url, repo, auth=registry.push_credentials) == ["1.0.0"]
+
+
+# ---------------------------------------------------------------------------- concurrency
+
+
+def test_many_image_versions_share_one_listing_per_repository(
+    start_registry: Callable[..., RegistryServer], tmp_path: Path
+) -> None:
+    server = start_registry("v3", auth="htpasswd", users={"ci": secrets.token_urlsafe(16)})
+    tags = ["1.0.0", "1.1.0", "2.0.0", "2.1.0-beta.1", "3.0.0"]
+    digests = push(server, "demo/shared", *tags)
+    ranges = ["[1.0,2.0)", "[2.0,3.0)", "^3", "1.0", "(,1.1.0]", "[1.0.0]", "~2.0", ">=1 <3"]
+    user, password = server.credentials or ("", "")
+
+    def many() -> None:
+        config = pulumi.Config()
+        feed = DockerFeed(
+            "feed",
+            feed_uri=config.require("feedUri"),
+            username=user,
+            password=config.require_secret("password"),
+        )
+        for i, version_range in enumerate(ranges):
+            app = ImageVersion(
+                f"app{i}", feed=feed, image="demo/shared", version_range=version_range, pre_release_tag="^$"
+            )
+            pulumi.export(f"app{i}", app.tag)
+
+    st = stack(tmp_path, many, config={"feedUri": server.host}, secrets={"password": password})
+    # Access-log lines of successful listings (the registry also logs each request twice more).
+    listed = re.compile(r'"GET /v2/demo/shared/tags/list[^"]*" 200 ')
+
+    def listings() -> int:
+        return len(listed.findall(server.read_log()))
+
+    before = listings()
+    outs = {k: v.value for k, v in st.up().outputs.items()}
+    expected = ["1.1.0", "2.0.0", "3.0.0", "3.0.0", "1.1.0", "1.0.0", "2.0.0", "2.0.0"]
+    assert [outs[f"app{i}"] for i in range(len(ranges))] == expected
+    # Eight resources resolved concurrently by the provider's 4 workers, one tag listing.
+    assert listings() - before == 1
+    assert resource_state(st, "app0")["outputs"]["digest"] == digests["1.1.0"]

@@ -23,7 +23,7 @@ lint: bootstrap
 	@.venv/bin/mypy
 
 bench: bootstrap
-	@$(PY) benchmarks/bench_select.py
+	@scripts/build-peers.sh && $(PY) -m benchmarks.run $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv .demo .pytest_cache .mypy_cache .ruff_cache

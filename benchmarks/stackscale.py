@@ -1,0 +1,191 @@
+"""(c) stack scale: `pulumi up` and `pulumi refresh` of 100 ImageVersions over 2 feeds and 10
+repositories, against the same shape made of no-op dynamic resources (the engine's floor), on the
+real Pulumi CLI through the Automation API (tests/support/stack.py), with a local file backend.
+
+Two distribution v3.1.2 registries with token auth (one per feed), 5 repositories each, seeded
+with realistic tags; 10 ImageVersions per repository with different version rules.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks.bench_select import realistic_tags
+from benchmarks.common import ROOT, RequestCounter, Requests, median
+
+FEEDS = 2
+REPOS_PER_FEED = 5
+IMAGES_PER_REPO = 10
+TAGS_PER_REPO = 300
+
+# Ten rules per repository; a rule that matches nothing in a repository falls back to the default.
+RULES: list[dict[str, Any]] = [
+    {},
+    {"version_range": "[1.0,20.0)", "pre_release_tag": "^$"},
+    {"version_range": "[1.0,5.0)"},
+    {"strategy": "docker", "variant": "alpine"},
+    {"tag_include": r"^\d+\.\d+\.\d+$"},
+    {"pre_release_tag": "^$"},
+    {"version_range": ">=1.2 <10"},
+    {"strategy": "semver"},
+    {"version_range": "(,10.0)", "pre_release_tag": "^$"},
+    {"strategy": "docker", "variant": "slim"},
+]
+
+
+def repo_name(feed: int, repo: int) -> str:
+    return f"team{feed}/svc{repo}"
+
+
+def plan(tags: list[str]) -> list[dict[str, Any]]:
+    from dockerfeed.versions import VersionRule, select_latest
+
+    out = []
+    for rule in RULES:
+        built = VersionRule.build(**rule)
+        out.append(rule if select_latest(tags, built).winner else {})
+    return out
+
+
+def real_program(feeds: list[tuple[str, str]], rules: dict[str, list[dict[str, Any]]]) -> Callable[[], None]:
+    def program() -> None:
+        import pulumi
+
+        from pulumi_dockerfeed import DockerFeed, ImageVersion
+
+        for f, (host, password) in enumerate(feeds):
+            feed = DockerFeed(f"feed{f}", feed_uri=host, username="bench",
+                              password=pulumi.Output.secret(password))
+            for r in range(REPOS_PER_FEED):
+                repo = repo_name(f, r)
+                for i, rule in enumerate(rules[repo]):
+                    ImageVersion(f"img-{f}-{r}-{i}", feed=feed, image=repo, **rule)
+
+    return program
+
+
+def noop_program() -> None:
+    import pulumi
+
+    from benchmarks.noop import Noop
+
+    for f in range(FEEDS):
+        feed = Noop(f"feed{f}", {"feedUri": f"localhost:{f}", "password": pulumi.Output.secret("x")})
+        for r in range(REPOS_PER_FEED):
+            for i in range(IMAGES_PER_REPO):
+                Noop(f"img-{f}-{r}-{i}", {"feedId": feed.id, "image": repo_name(f, r), "rule": i})
+
+
+@dataclass
+class StackResult:
+    times: dict[str, list[float]] = field(default_factory=dict)  # "real up", "noop refresh", …
+    requests: dict[str, Requests] = field(default_factory=dict)  # last real up / refresh
+    listings: dict[str, dict[str, int]] = field(default_factory=dict)  # op -> repo -> 200 listings
+    resources: int = 0
+    samples: dict[str, Any] = field(default_factory=dict)  # op -> sampler output (profiled round)
+
+    def med(self, key: str) -> float:
+        return median(self.times.get(key, []))
+
+
+def _listings(req: Requests) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for method, uri, status in req.registry:
+        path = uri.split("?")[0]
+        if method == "GET" and path.endswith("/tags/list") and status == 200:
+            repo = path.removeprefix("/v2/").removesuffix("/tags/list")
+            counts[repo] = counts.get(repo, 0) + 1
+    return counts
+
+
+def _merge_samples(directory: Path) -> dict[str, Any]:
+    import json
+
+    merged: dict[str, Any] = {"busy": 0, "inclusive": {}, "leaf": {}}
+    for path in directory.glob("samples-*.json"):
+        data = json.loads(path.read_text())
+        merged["busy"] += data["busy"]
+        merged["interval"] = data["interval"]
+        for part in ("inclusive", "leaf"):
+            for k, v in data[part].items():
+                merged[part][k] = merged[part].get(k, 0) + v
+    return merged
+
+
+def run(repeat: int, log: Callable[[str], None], profile: bool = False) -> StackResult:
+    from benchmarks.listing import registry
+    from tests.support.images import seed_tags_in_storage
+    from tests.support.stack import stack
+
+    result = StackResult(resources=FEEDS * (1 + REPOS_PER_FEED * IMAGES_PER_REPO))
+    passwords = [secrets.token_urlsafe(12) for _ in range(FEEDS)]
+    servers = [registry(pw) for pw in passwords]
+    work_root = Path(tempfile.mkdtemp(prefix="dockerfeed-bench-stack-"))
+    try:
+        for s in servers:
+            s.start()
+        rules: dict[str, list[dict[str, Any]]] = {}
+        for f, s in enumerate(servers):
+            for r in range(REPOS_PER_FEED):
+                repo = repo_name(f, r)
+                tags = realistic_tags(TAGS_PER_REPO, seed=100 * f + r)
+                seed_tags_in_storage(s.url, s.storage_dir, repo, tags, auth=s.push_credentials)
+                rules[repo] = plan(tags)
+        feeds = [(f"localhost:{s.port}", pw) for s, pw in zip(servers, passwords, strict=True)]
+        counter = RequestCounter(*servers)
+        programs = {"real": real_program(feeds, rules), "noop": noop_program}
+        rounds = [(rnd, kind) for rnd in range(repeat)
+                  for kind in (["real", "noop"] if rnd % 2 == 0 else ["noop", "real"])]
+        if profile:
+            rounds.append((repeat, "profiled"))
+        for rnd, kind in rounds:
+            profiled = kind == "profiled"
+            kind = "real" if profiled else kind
+            work = work_root / f"{kind}-{rnd}"
+            st = stack(work, programs[kind], project=f"bench-{kind}", name="bench")
+            # The dynamic-provider host must import benchmarks.noop by reference.
+            st.workspace.env_vars["PYTHONPATH"] = str(ROOT)
+            if profiled:
+                st.workspace.env_vars["PYTHONPATH"] += f":{ROOT / 'benchmarks' / 'sampler'}"
+            for op in ("up", "refresh"):
+                sample_dir = work / f"samples-{op}"
+                if profiled:
+                    sample_dir.mkdir(parents=True)
+                    st.workspace.env_vars["DOCKERFEED_BENCH_SAMPLE"] = str(sample_dir)
+                mark = counter.mark()
+                start = time.perf_counter()
+                if op == "up":
+                    up = st.up(on_output=lambda _line: None)
+                    changed = (up.summary.resource_changes or {}).get("create", 0)
+                    if changed < result.resources:
+                        raise RuntimeError(f"{kind} up created {changed} of {result.resources}")
+                else:
+                    st.refresh(on_output=lambda _line: None)
+                elapsed = time.perf_counter() - start
+                if profiled:
+                    time.sleep(1.2)
+                    result.samples[op] = _merge_samples(sample_dir) | {"wall": elapsed}
+                    log(f"  stack profiled real {op}: {elapsed:.2f} s")
+                    continue
+                result.times.setdefault(f"{kind} {op}", []).append(elapsed)
+                if kind == "real":
+                    req = counter.since(mark)
+                    result.requests[op] = req
+                    result.listings[op] = _listings(req)
+                log(f"  stack {kind} {op} round {rnd + 1}: {elapsed:.2f} s")
+            st.destroy(on_output=lambda _line: None)
+            shutil.rmtree(work, ignore_errors=True)
+    finally:
+        for s in servers:
+            s.stop()
+            if s.token_server is not None:
+                s.token_server.stop()
+        shutil.rmtree(work_root, ignore_errors=True)
+    return result

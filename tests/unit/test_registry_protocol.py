@@ -199,10 +199,11 @@ def test_cold_listing_costs_ping_token_and_one_page() -> None:
     token_request = seen[1]
     assert token_request.url.params.get_list("scope") == ["repository:team/app:pull"]
     assert token_request.url.params["service"] == "r.example.com"
-    # Warm: the token is cached for these scopes and this identity; a new Registry pays one request.
+    # Warm: the host's API version and auth scheme and the token for these scopes and this
+    # identity are cached per process; a new Registry pays the page and nothing else.
     seen.clear()
     Registry(FeedSettings("https://r.example.com", username="ci", password="s3cret")).list_tags("team/app")
-    assert [r.url.path for r in seen] == ["/v2/", "/v2/team/app/tags/list"]
+    assert [r.url.path for r in seen] == ["/v2/team/app/tags/list"]
 
 
 def test_bad_password_is_rejected_by_the_token_service_and_never_echoed() -> None:
@@ -211,7 +212,9 @@ def test_bad_password_is_rejected_by_the_token_service_and_never_echoed() -> Non
     info = reg.ping()
     with pytest.raises(BadCredentials) as e:
         reg.validate(info)
-    assert "token service https://auth.example.com/token rejected user 'ci'" in str(e.value)
+    assert "token service https://auth.example.com/token (service 'r.example.com') rejected user 'ci'" in str(
+        e.value
+    )
     assert "wrong-pass" not in str(e.value)
 
 

@@ -113,7 +113,6 @@ class TokenCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._tokens: dict[tuple[str, str, tuple[str, ...], str], _CachedToken] = {}
-        self._refresh_tokens: dict[tuple[str, str, str], str] = {}
 
     def get(self, key: tuple[str, str, tuple[str, ...], str]) -> str | None:
         with self._lock:
@@ -133,33 +132,61 @@ class TokenCache:
     def clear(self) -> None:
         with self._lock:
             self._tokens.clear()
-            self._refresh_tokens.clear()
 
 
 TOKENS = TokenCache()
 
 
-@dataclass
+# How long what a ping taught us about a host is trusted without asking again. Any 401 challenge
+# refreshes it earlier, so a stale entry costs at most one extra round trip.
+HOST_STATE_TTL = 600.0
+
+
+@dataclass(frozen=True)
 class HostAuthState:
-    """What the ping taught us about one registry host: its scheme and Bearer parameters."""
+    """What the ping taught us about one registry host: API version, auth scheme, Bearer params.
+
+    `api_version` is None when the state was learned from a challenge rather than a ping.
+    """
 
     scheme: str = "anonymous"  # anonymous | basic | bearer
     realm: str | None = None
     service: str | None = None
+    api_version: str | None = None
 
 
 class _HostStates:
+    """Per-process facts about hosts, keyed by base URL, each trusted for HOST_STATE_TTL."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._states: dict[str, HostAuthState] = {}
+        self._states: dict[str, tuple[float, HostAuthState]] = {}
 
     def get(self, base_url: str) -> HostAuthState | None:
         with self._lock:
-            return self._states.get(base_url)
+            hit = self._states.get(base_url)
+            if hit is None or time.monotonic() - hit[0] > HOST_STATE_TTL:
+                return None
+            return hit[1]
 
     def put(self, base_url: str, state: HostAuthState) -> None:
         with self._lock:
-            self._states[base_url] = state
+            self._states[base_url] = (time.monotonic(), state)
+
+    def learn_auth(
+        self, base_url: str, scheme: str, realm: str | None = None, service: str | None = None
+    ) -> HostAuthState:
+        """Record a scheme learned from a challenge, keeping the API version a ping found."""
+        with self._lock:
+            hit = self._states.get(base_url)
+            api = hit[1].api_version if hit is not None else None
+            state = HostAuthState(scheme, realm, service, api)
+            self._states[base_url] = (time.monotonic(), state)
+            return state
+
+    def forget(self, base_url: str) -> None:
+        with self._lock:
+            self._states.pop(base_url, None)
 
     def clear(self) -> None:
         with self._lock:
@@ -188,31 +215,58 @@ def token_expiry(body: dict[str, Any], now: float) -> float:
     return issued + max(expires_in, MIN_TOKEN_LIFETIME)
 
 
+# Token answers are a few KiB; anything far bigger is not a token service talking.
+MAX_TOKEN_BYTES = 1024 * 1024
+OAUTH_CLIENT_ID = "pulumi-dockerfeed"
+
+
 class RegistryAuth(httpx.Auth):
     """Negotiates Basic or Bearer auth for one feed and one identity.
 
     Requests name the scopes they need in `request.extensions["dockerfeed.scopes"]`; the
-    challenge's own `scope` is merged in, and `insufficient_scope` leads to one re-challenge.
+    challenge's own `scope` is merged in. A 401 leads to at most two more attempts, and only
+    when something changed: new scopes, a new realm, or a cached token that may be stale. A
+    token fetched a moment ago for exactly these scopes that is refused again means "no
+    permission" (`insufficient_scope`), not "try harder".
+
+    Token requests are sent by the flow itself on the feed's pooled client (as httpx advises
+    for flows that do I/O), streamed and capped, so a hostile token service cannot make us
+    buffer an endless answer; the registry's own responses are never read here
+    (`requires_response_body` is False), so the caller can stream and cap them too. Challenges
+    are only obeyed when they come from the feed's own origin (not from a redirect target).
     """
 
-    requires_response_body = True
+    requires_response_body = False
 
-    def __init__(self, base_url: str, credentials: Credentials | None, *, allow_http_realm: bool) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        credentials: Credentials | None,
+        *,
+        allow_http_realm: bool,
+        client: httpx.Client | None = None,
+    ) -> None:
         self.base_url = base_url
         self.credentials = credentials
         self.allow_http_realm = allow_http_realm
+        self.client = client
         self.token_requests = 0
+
+    def __repr__(self) -> str:
+        return f"RegistryAuth({self.base_url!r}, {self._who()})"
 
     # -- helpers ---------------------------------------------------------------------------
 
     def _identity(self) -> str:
         return self.credentials.fingerprint if self.credentials else "anonymous"
 
-    def _basic_header(self) -> str | None:
+    def _basic_header(self, username: str | None = None, password: str | None = None) -> str | None:
         c = self.credentials
-        if c is None or c.password is None or c.username is None:
-            return None
-        raw = f"{c.username}:{c.password}".encode()
+        if username is None and password is None:
+            if c is None or c.password is None or c.username is None:
+                return None
+            username, password = c.username, c.password
+        raw = f"{username}:{password}".encode()
         return "Basic " + base64.b64encode(raw).decode()
 
     def _key(self, state: HostAuthState, scopes: tuple[str, ...]) -> tuple[str, str, tuple[str, ...], str]:
@@ -236,55 +290,91 @@ class RegistryAuth(httpx.Auth):
                 return True
         return False
 
-    def token_request(self, state: HostAuthState, scopes: tuple[str, ...]) -> httpx.Request:
+    def _check_realm(self, realm: str) -> None:
+        parts = urlsplit(realm)
+        if parts.scheme == "https" or (parts.scheme == "http" and self.allow_http_realm):
+            return
+        raise ProtocolError(
+            f"the registry {self.base_url} sent its clients to the token service {realm}, "
+            "which is not https; refusing to send credentials there in the clear "
+            "(only a plain-http feed may use a plain-http token service)"
+        )
+
+    def token_request(
+        self, state: HostAuthState, scopes: tuple[str, ...], *, force_get: bool = False
+    ) -> httpx.Request:
+        """The request for a token: OAuth2 POST for an identity token, else the Docker GET."""
         assert state.realm is not None
-        realm = urlsplit(state.realm)
-        if realm.scheme != "https" and not (realm.scheme == "http" and self.allow_http_realm):
-            raise ProtocolError(
-                f"the registry {self.base_url} sent its clients to the token service {state.realm}, "
-                "which is not https; refusing to send credentials there in the clear"
-            )
+        self._check_realm(state.realm)
         c = self.credentials
-        if c is not None and c.identity_token:
+        if c is not None and c.identity_token and not force_get:
             # OAuth2 refresh-token grant; scopes are space-joined in a form POST.
             form = {
                 "grant_type": "refresh_token",
                 "refresh_token": c.identity_token,
                 "service": state.service or "",
-                "client_id": "pulumi-dockerfeed",
+                "client_id": OAUTH_CLIENT_ID,
                 "scope": " ".join(scopes),
             }
             return httpx.Request("POST", state.realm, data=form)
-        params: list[tuple[str, str]] = []
+        params: list[tuple[str, str | int | float | bool | None]] = []
         if state.service:
             params.append(("service", state.service))
         params.extend(("scope", s) for s in scopes)
-        if c is not None and c.username:
-            params.append(("account", c.username))
+        header: str | None
+        user: str | None
+        if c is not None and c.identity_token:
+            # A token service without OAuth2 (404 on POST): registries that accept identity
+            # tokens over GET take them as the password of the user "<token>" (ACR, Harbor).
+            user = c.username or "<token>"
+            header = self._basic_header(user, c.identity_token)
+        else:
+            user = c.username if c is not None else None
+            header = self._basic_header()
+        if user:
+            params.append(("account", user))
         request = httpx.Request("GET", state.realm, params=params)
-        header = self._basic_header()
         if header:
             request.headers["Authorization"] = header
         return request
 
-    def read_token(self, state: HostAuthState, scopes: tuple[str, ...], response: httpx.Response) -> str:
+    def _where(self, state: HostAuthState) -> str:
         where = f"the token service {state.realm}"
-        if response.status_code in (401, 403):
+        if state.service:
+            where += f" (service {state.service!r})"
+        return where
+
+    def read_token(self, state: HostAuthState, scopes: tuple[str, ...], response: httpx.Response) -> str:
+        """Check a token answer, cache the token and return it; errors name service and user."""
+        where = self._where(state)
+        status = response.status_code
+        if status == 403 and scopes:
+            # The identity is fine (or anonymous is allowed) but these scopes are not granted:
+            # GHCR answers so for `registry:catalog:*`. Not a credentials problem.
+            hint = "" if self.credentials else "; give credentials that have this permission"
+            raise AccessDenied(f"{where} refused {self._who()} the scope {' '.join(scopes)} (HTTP 403){hint}")
+        if status in (401, 403):
             if self.credentials is None:
                 raise CredentialsRequired(
-                    f"{where} refused an anonymous token (HTTP {response.status_code}); "
-                    "give username and password for this feed"
+                    f"{where} refused an anonymous token (HTTP {status}) for "
+                    f"{' '.join(scopes) or 'login'}; give username and password for this feed"
                 )
             raise BadCredentials(
-                f"{where} rejected {self._who()} (HTTP {response.status_code}) — check the password or token"
+                f"{where} rejected {self._who()} (HTTP {status}) — check the password or token"
             )
-        if response.status_code != 200:
+        if status != 200:
             raise RegistryError(
-                f"{where} answered HTTP {response.status_code} for scopes {' '.join(scopes) or '(none)'}"
+                f"{where} answered HTTP {status} for {self._who()} and scopes "
+                f"{' '.join(scopes) or '(none)'}; check feedUri and that the token service is healthy"
+            )
+        body_bytes = _read_capped(response, MAX_TOKEN_BYTES)
+        if body_bytes is None:
+            raise ProtocolError(
+                f"{where} answered more than {MAX_TOKEN_BYTES} bytes; that is not a token, refusing it"
             )
         try:
-            body = json.loads(response.content)
-        except ValueError:
+            body = json.loads(body_bytes)
+        except (ValueError, RecursionError):
             raise ProtocolError(f"{where} answered 200 with a body that is not JSON") from None
         if not isinstance(body, dict):
             raise ProtocolError(f"{where} answered 200 with JSON that is not an object")
@@ -294,34 +384,66 @@ class RegistryAuth(httpx.Auth):
         TOKENS.put(self._key(state, scopes), token, token_expiry(body, time.time()))
         return token
 
+    def fetch_token(self, state: HostAuthState, scopes: tuple[str, ...]) -> str:
+        """Ask the token service for a token (OAuth2 POST first for identity tokens)."""
+        token = self._send_token_request(state, scopes, self.token_request(state, scopes))
+        if token is None:
+            # Token services without OAuth2 support answer the POST with 404: use the GET protocol.
+            token = self._send_token_request(
+                state, scopes, self.token_request(state, scopes, force_get=True), fallback=False
+            )
+            assert token is not None
+        return token
+
+    def _send_token_request(
+        self, state: HostAuthState, scopes: tuple[str, ...], request: httpx.Request, fallback: bool = True
+    ) -> str | None:
+        if self.client is None:
+            raise RuntimeError("RegistryAuth needs a client to fetch tokens")
+        self.token_requests += 1
+        response = self.client.send(request, stream=True)
+        try:
+            if fallback and request.method == "POST" and response.status_code in (404, 405):
+                return None
+            return self.read_token(state, scopes, response)
+        finally:
+            response.close()
+
     # -- the flow --------------------------------------------------------------------------
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         scopes = tuple(sorted(set(request.extensions.get(SCOPES_EXTENSION, ()))))
         state = HOSTS.get(self.base_url) or HostAuthState()
+        fresh = False  # whether the token on the request was fetched during this flow
         if not self._apply(request, state, scopes) and state.scheme == "bearer" and state.realm:
-            yield from self._fetch_token(state, scopes)
-            self._apply(request, state, scopes)
+            request.headers["Authorization"] = f"Bearer {self.fetch_token(state, scopes)}"
+            fresh = True
         response = yield request
         for _attempt in range(2):
-            if response.status_code != 401:
+            if response.status_code != 401 or not _same_origin(response.request.url, request.url):
+                # A 401 from a redirect target is that host's business: never send it our
+                # credentials, never learn its realm as the feed's.
                 return
             challenges = parse_challenges(response.headers.get_list("www-authenticate"))
-            bearer = next((c for c in challenges if c.scheme == "bearer"), None)
+            bearer = next((c for c in challenges if c.scheme == "bearer" and c.params.get("realm")), None)
             basic = next((c for c in challenges if c.scheme == "basic"), None)
-            if bearer is not None and bearer.params.get("realm"):
-                new_state = HostAuthState("bearer", bearer.params["realm"], bearer.params.get("service"))
-                HOSTS.put(self.base_url, new_state)
+            if bearer is not None:
+                realm, service = bearer.params["realm"], bearer.params.get("service")
                 wanted = tuple(sorted(set(scopes) | set(bearer.scopes)))
-                stale = state == new_state and wanted == scopes and "Authorization" in request.headers
-                if stale and bearer.params.get("error") not in ("insufficient_scope", "invalid_token"):
-                    return  # a fresh token for exactly these scopes was refused: nothing more to try
-                TOKENS.drop(self._key(new_state, wanted))
-                yield from self._fetch_token(new_state, wanted)
-                state, scopes = new_state, wanted
-                self._apply(request, state, scopes)
+                same = (state.scheme, state.realm, state.service) == ("bearer", realm, service)
+                sent_token = request.headers.get("Authorization", "").startswith("Bearer ")
+                if same and wanted == scopes and sent_token and fresh:
+                    return  # a token fetched just now for exactly these scopes was refused
+                state = HOSTS.learn_auth(self.base_url, "bearer", realm, service)
+                # A cached token may be stale (revoked, rights changed): never reuse it here.
+                TOKENS.drop(self._key(state, wanted))
+                scopes = wanted
+                # Use the token just fetched even if the cache already deems it too old (a
+                # token service with a slow clock): it is the best there is for this request.
+                request.headers["Authorization"] = f"Bearer {self.fetch_token(state, scopes)}"
+                fresh = True
             elif basic is not None:
-                HOSTS.put(self.base_url, HostAuthState("basic"))
+                HOSTS.learn_auth(self.base_url, "basic")
                 header = self._basic_header()
                 if header is None or request.headers.get("Authorization") == header:
                     return
@@ -330,24 +452,24 @@ class RegistryAuth(httpx.Auth):
                 return
             response = yield request
 
-    def _fetch_token(
-        self, state: HostAuthState, scopes: tuple[str, ...]
-    ) -> Generator[httpx.Request, httpx.Response, None]:
-        token_req = self.token_request(state, scopes)
-        self.token_requests += 1
-        token_resp = yield token_req
-        if token_req.method == "POST" and token_resp.status_code in (404, 405):
-            # Token services without OAuth2 support: fall back to the GET protocol.
-            creds = self.credentials
-            assert creds is not None
-            self.credentials = Credentials(
-                username=creds.username or "<token>", password=creds.identity_token
-            )
-            try:
-                token_resp = yield self.token_request(state, scopes)
-            finally:
-                self.credentials = creds
-        self.read_token(state, scopes, token_resp)
+
+def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
+    return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
+
+
+def _read_capped(response: httpx.Response, limit: int) -> bytes | None:
+    """The body, or None as soon as it announces or streams more than `limit` bytes."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def raise_for_denied(response: httpx.Response, what: str, credentials: Credentials | None) -> None:

@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import ssl
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -68,6 +69,7 @@ class FeedInfo:
     auth_scheme: str
     token_service: str | None = None
     catalog_supported: bool | None = None
+    service: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +78,7 @@ class FeedInfo:
             "pullAddress": self.pull_address,
             "authScheme": self.auth_scheme,
             "tokenService": self.token_service,
+            "service": self.service,
             "catalogSupported": self.catalog_supported,
         }
 
@@ -111,6 +114,41 @@ class Platform:
         return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
 
 
+class _PageSizes:
+    """The `n` each host accepted for each kind of listing (None: the server's default page)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sizes: dict[tuple[str, str], int | None] = {}
+
+    def get(self, kind: tuple[str, str]) -> tuple[int | None] | None:
+        with self._lock:
+            return (self._sizes[kind],) if kind in self._sizes else None
+
+    def put(self, kind: tuple[str, str], size: int | None) -> None:
+        with self._lock:
+            self._sizes[kind] = size
+
+    def clear(self) -> None:
+        with self._lock:
+            self._sizes.clear()
+
+
+PAGE_SIZES_LEARNED = _PageSizes()
+
+
+def _with_n(base: str, size: int | None) -> str:
+    return base if size is None else f"{base}?n={size}"
+
+
+def _n_of(url: str) -> int | None:
+    for part in urlsplit(url).query.split("&"):
+        name, _, value = part.partition("=")
+        if name == "n" and value.isdigit():
+            return int(value)
+    return None
+
+
 def _link_next(header: str | None) -> str | None:
     if not header:
         return None
@@ -130,10 +168,18 @@ class Registry:
         self.credentials: Credentials | None = resolve_credentials(settings)
         self.client = get_client(settings)
         self.auth = RegistryAuth(
-            self.address.base_url, self.credentials, allow_http_realm=self.address.scheme == "http"
+            self.address.base_url,
+            self.credentials,
+            allow_http_realm=self.address.scheme == "http",
+            client=self.client,
         )
         self.api_version: str | None = None
-        self.requests = 0
+        self._registry_requests = 0
+
+    @property
+    def requests(self) -> int:
+        """HTTP requests this object sent: to the registry (retries not counted) and its token service."""
+        return self._registry_requests + self.auth.token_requests
 
     # -- transport ------------------------------------------------------------------------
 
@@ -152,25 +198,9 @@ class Registry:
         )
         try:
             response = self.client.send(request, auth=self.auth if authenticate else None, stream=True)
-        except httpx.ConnectError as e:
-            cause = e.__context__ or e.__cause__
-            if isinstance(cause, ssl.SSLError) or "CERTIFICATE" in str(e).upper() or "SSL" in str(e).upper():
-                raise TLSFailure(
-                    f"{method} {url} failed the TLS handshake: {e}; give the registry's CA in "
-                    "caCertificate, or set insecureSkipTlsVerify for a test registry"
-                ) from None
-            if "Name or service not known" in str(e) or "nodename nor servname" in str(e):
-                raise Unreachable(
-                    f"{method} {url}: the host name {self.address.hostname!r} does not resolve (DNS)"
-                ) from None
-            raise Unreachable(f"{method} {url} could not connect: {e}") from None
-        except httpx.TimeoutException:
-            raise Unreachable(
-                f"{method} {url} timed out; is the registry up and reachable from here?"
-            ) from None
         except httpx.HTTPError as e:
-            raise Unreachable(f"{method} {url} failed: {type(e).__name__}: {e}") from None
-        self.requests += 1 + len(response.history)
+            raise self._transport_error(method, url, e) from None
+        self._registry_requests += 1 + len(response.history)
         if response.status_code == 429:
             response.close()
             raise RateLimited(
@@ -178,6 +208,35 @@ class Registry:
                 + _ratelimit_hint(response)
             )
         return response
+
+    def _transport_error(self, method: str, url: str, e: httpx.HTTPError) -> RegistryError:
+        """Name what failed: the registry itself or its token service, and why (DNS, TLS, ...)."""
+        failed = e.request.url if _has_request(e) else None
+        target = f"{e.request.method} {failed}" if failed is not None else f"{method} {url}"
+        if failed is not None and str(failed.copy_with(query=None)) != url.split("?", 1)[0]:
+            target += f" (while sending {method} {url})"
+        host = failed.host if failed is not None else self.address.hostname
+        text = str(e)
+        upper = text.upper()
+        if isinstance(e, httpx.TimeoutException):
+            return Unreachable(f"{target} timed out; is the registry up and reachable from here?")
+        if any(m in upper for m in _NOT_TLS):
+            return TLSFailure(
+                f"{target} failed the TLS handshake: the server does not speak TLS on this port "
+                f"({text}); if it is a plain-http registry, write the feed as http://{self.address.netloc}"
+            )
+        if isinstance(e.__context__ or e.__cause__, ssl.SSLError) or "CERTIFICATE" in upper or "SSL" in upper:
+            return TLSFailure(
+                f"{target} failed the TLS handshake: {text}; give the registry's CA in caCertificate "
+                "(--ca-certificate), or set insecureSkipTlsVerify (--insecure) for a test registry"
+            )
+        if any(m in text for m in _DNS_FAILURES):
+            return Unreachable(f"{target}: the host name {host!r} does not resolve (DNS): {text}")
+        if isinstance(e, httpx.ConnectError):
+            return Unreachable(
+                f"{target} could not connect: {text}; is the registry running at this address?"
+            )
+        return Unreachable(f"{target} failed: {type(e).__name__}: {text}")
 
     @staticmethod
     def _read(response: httpx.Response, limit: int, what: str) -> bytes:
@@ -189,13 +248,20 @@ class Registry:
             )
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > limit:
-                response.close()
-                raise ProtocolError(f"{what} sent more than {limit} bytes; refusing it")
-            chunks.append(chunk)
-        response.close()
+        try:
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise ProtocolError(f"{what} sent more than {limit} bytes; refusing it")
+                chunks.append(chunk)
+        except httpx.HTTPError as e:
+            # The connection broke (or the body was cut short) after the headers arrived.
+            raise Unreachable(
+                f"{what} answered {response.status_code}, but the body broke off after {size} bytes "
+                f"({type(e).__name__}: {e}); the registry or a proxy dropped the connection, try again"
+            ) from None
+        finally:
+            response.close()
         return b"".join(chunks)
 
     def _json(self, response: httpx.Response, limit: int, what: str) -> dict[str, Any]:
@@ -264,12 +330,13 @@ class Registry:
     def _learn(self, challenges: list[Any]) -> FeedInfo:
         bearer = next((c for c in challenges if c.scheme == "bearer" and c.params.get("realm")), None)
         basic = next((c for c in challenges if c.scheme == "basic"), None)
+        api = self.api_version or "v2"
         if bearer is not None:
-            state = HostAuthState("bearer", bearer.params["realm"], bearer.params.get("service"))
+            state = HostAuthState("bearer", bearer.params["realm"], bearer.params.get("service"), api)
         elif basic is not None:
-            state = HostAuthState("basic")
+            state = HostAuthState("basic", api_version=api)
         else:
-            state = HostAuthState("anonymous")
+            state = HostAuthState("anonymous", api_version=api)
         HOSTS.put(self.address.base_url, state)
         return FeedInfo(
             api_version=self.api_version or "v2",
@@ -277,36 +344,49 @@ class Registry:
             pull_address=self.settings.pull_address,
             auth_scheme=state.scheme,
             token_service=state.realm,
+            service=state.service,
         )
 
-    def validate(self, info: FeedInfo) -> None:
-        """Send the credentials somewhere that rejects bad ones."""
+    def validate(self, info: FeedInfo) -> str:
+        """Send the credentials somewhere that rejects bad ones; say where they were accepted."""
         if info.auth_scheme == "bearer":
             # A bearer registry answers 200 on /v2/ to an anonymous token: the realm must see them.
-            state = HOSTS.get(self.address.base_url) or HostAuthState()
-            request = self.auth.token_request(state, ())
+            state = HOSTS.get(self.address.base_url) or HostAuthState(
+                "bearer", info.token_service, info.service, info.api_version
+            )
             try:
-                response = self.client.send(request)
+                self.auth.fetch_token(state, ())
             except httpx.HTTPError as e:
-                raise Unreachable(f"the token service {state.realm} could not be reached: {e}") from None
-            self.requests += 1
-            response.read()
-            self.auth.read_token(state, (), response)
-            return
-        if info.auth_scheme == "basic" or self.credentials is not None:
-            api = "/v2/" if info.api_version == "v2" else "/v1/_ping"
-            url = self.address.url(api)
-            r = self._send("GET", url)
-            if r.status_code >= 400:
-                self._fail(r, f"GET {url}")
-            r.close()
+                raise self._transport_error("GET", state.realm or "", e) from None
+            if self.credentials is None:
+                return "none given; the token service hands out anonymous tokens"
+            return f"accepted by the token service: {self.credentials.describe()}"
+        if self.credentials is None and info.auth_scheme == "anonymous":
+            return "none given; the registry answers anonymously"
+        api = "/v2/" if info.api_version == "v2" else "/v1/_ping"
+        url = self.address.url(api)
+        r = self._send("GET", url)
+        r.close()
+        if r.status_code >= 400:
+            self._fail(r, f"GET {url}")
+        if self.credentials is None:
+            return "none given (anonymous)"
+        if info.auth_scheme == "anonymous" and "Authorization" not in r.request.headers:
+            # Nothing asked for them, so nothing checked them: say so rather than "accepted".
+            return f"not needed: the registry answers anonymously ({self.credentials.describe()} unused)"
+        return f"accepted by the registry: {self.credentials.describe()}"
 
     def catalog_supported(self) -> bool:
+        """Whether this identity may list the catalog (one small page; failures mean "no")."""
         if self.api_version == "v1":
             return True
+        if self.address.is_docker_hub:
+            return False
         url = self.address.url("/v2/_catalog?n=1")
         try:
             r = self._send("GET", url, scopes=("registry:catalog:*",))
+        except (RateLimited, Unreachable, TLSFailure):
+            raise
         except RegistryError:
             return False
         r.close()
@@ -315,11 +395,15 @@ class Registry:
     # -- listings ---------------------------------------------------------------------------
 
     def _ensure_pinged(self) -> None:
-        if self.api_version is None:
-            if self.settings.api_version in ("v1", "v2") and HOSTS.get(self.address.base_url):
-                self.api_version = self.settings.api_version
-            else:
-                self.ping()
+        """Learn the API version once per host and process: a warm Registry skips the ping."""
+        if self.api_version is not None:
+            return
+        known = HOSTS.get(self.address.base_url)
+        wanted = self.settings.api_version
+        if known is not None and known.api_version and wanted in ("auto", known.api_version):
+            self.api_version = known.api_version
+            return
+        self.ping()
 
     def list_tags(self, image: str) -> list[str]:
         """Every tag of a repository, complete or not at all."""
@@ -347,29 +431,47 @@ class Registry:
         return self.credentials.describe() if self.credentials else "anonymous access"
 
     def _paged(self, path: str, key: str, scopes: tuple[str, ...], what: str) -> list[str]:
+        """Every entry of a paginated listing, complete or an error; never a silent prefix.
+
+        The first page asks for a big `n`; a 400 answer (distribution's
+        PAGINATION_NUMBER_INVALID above catalog.maxentries, ECR above 1000) steps down the
+        ladder and finally omits `n`, which every server accepts. The size that worked is
+        remembered per host, so later listings pay no 400s. `Link` is followed exactly (relative
+        or absolute, same origin only); a full page without `Link` (Nexus) is continued with
+        `last` until a page adds nothing.
+        """
         base = self.address.url(path)
         origin = urlsplit(base)
+        kind = (self.address.base_url, key)
+        ladder: list[int | None] = [*PAGE_SIZES, None]
+        learned = PAGE_SIZES_LEARNED.get(kind)
+        if learned is not None:
+            ladder = ladder[ladder.index(learned[0]) :] if learned[0] in ladder else [learned[0], None]
         items: list[str] = []
         seen_items: set[str] = set()
         seen_urls: set[str] = set()
-        sizes = list(PAGE_SIZES)
-        url = f"{base}?n={sizes[0]}"
-        for page in range(MAX_PAGES):
+        size = ladder.pop(0)
+        url = _with_n(base, size)
+        first = True
+        for _page in range(MAX_PAGES):
             r = self._send("GET", url, scopes=scopes)
-            if r.status_code == 400 and page == 0 and len(sizes) > 1:
-                # distribution answers 400 PAGINATION_NUMBER_INVALID above its limit; ECR caps at 1000.
+            if r.status_code == 400 and first and ladder:
                 r.close()
-                sizes.pop(0)
-                url = f"{base}?n={sizes[0]}"
+                size = ladder.pop(0)
+                url = _with_n(base, size)
                 continue
             if r.status_code == 404:
                 r.close()
+                missing = "the repository does not exist" if key == "tags" else "there is no catalog"
                 raise NotFound(
-                    f"GET {url} answered 404: the repository does not exist on "
-                    f"{self.address.base_url} (or is not visible to {self._who()})"
+                    f"GET {url} answered 404: {missing} on {self.address.base_url} "
+                    f"(or it is not visible to {self._who()})"
                 )
             if r.status_code != 200:
                 self._fail(r, f"GET {url}")
+            if first:
+                PAGE_SIZES_LEARNED.put(kind, size)
+                first = False
             seen_urls.add(url)
             link = r.headers.get("link")
             data = self._json(r, MAX_PAGE_BYTES, f"GET {url}")
@@ -383,17 +485,23 @@ class Registry:
             items.extend(fresh)
             nxt = _link_next(link)
             if nxt is None:
-                return items
-            nxt_url = urljoin(url, nxt)
-            target = urlsplit(nxt_url)
-            if (target.scheme, target.netloc) != (origin.scheme, origin.netloc):
-                raise ListingIncomplete(
-                    f"listing {what}: GET {url} sent a Link to {target.scheme}://{target.netloc}, another "
-                    "origin; refusing to follow it (the listing would be incomplete)"
-                )
-            if not target.path.endswith(path):
-                # Some proxies (Artifactory) send a Link with a broken path: keep the query only.
-                nxt_url = f"{base}?{target.query}"
+                page_n = _n_of(url)
+                if page_n is None or not fresh or len(values) < page_n:
+                    return items
+                # A full page and no Link: the server may just not send Links (Nexus). Ask on.
+                nxt_url = f"{base}?{urlencode({'n': page_n, 'last': values[-1]})}"
+            else:
+                nxt_url = urljoin(url, nxt)
+                target = urlsplit(nxt_url)
+                if (target.scheme, target.netloc) != (origin.scheme, origin.netloc):
+                    raise ListingIncomplete(
+                        f"listing {what}: GET {url} sent a Link to {target.scheme}://{target.netloc}, "
+                        "another origin; refusing to follow it (the listing would be incomplete)"
+                    )
+                if target.path != origin.path:
+                    # Some proxies (Artifactory) send a Link with a broken path: keep the query,
+                    # which carries the cursor (`last`, or an opaque one like Quay's).
+                    nxt_url = f"{base}?{target.query}"
             if nxt_url in seen_urls or (values and not fresh):
                 raise ListingIncomplete(
                     f"listing {what}: the registry's Link pagination loops (GET {nxt_url} again after "
@@ -434,7 +542,7 @@ class Registry:
         if r.status_code == 404:
             raise NotFound(f"HEAD {url} answered 404: {repo}:{reference} does not exist")
         if r.status_code == 200:
-            digest = r.headers.get("docker-content-digest", "")
+            digest = str(r.headers.get("docker-content-digest", ""))
             if DIGEST_RE.match(digest):
                 return digest
         elif r.status_code not in (405, 400):
@@ -517,6 +625,25 @@ class Registry:
         if r.status_code != 200:
             self._fail(r, f"GET {url}")
         return self._json(r, MAX_MANIFEST_BYTES, f"GET {url}")
+
+
+# OpenSSL's words for "the other side answered in plain http".
+_NOT_TLS = ("WRONG_VERSION_NUMBER", "RECORD LAYER FAILURE", "PACKET LENGTH TOO LONG")
+_DNS_FAILURES = (
+    "Name or service not known",
+    "nodename nor servname",
+    "Temporary failure in name resolution",
+    "No address associated with hostname",
+    "getaddrinfo failed",
+)
+
+
+def _has_request(e: httpx.HTTPError) -> bool:
+    try:
+        e.request  # noqa: B018 - httpx raises RuntimeError when the error has no request
+    except RuntimeError:
+        return False
+    return True
 
 
 def _why_not(url: str, r: httpx.Response, body_start: bytes, header: str) -> str:

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import email.utils
 import ssl
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 
 import httpx
 
+from dockerfeed.registry.errors import InvalidReference
 from dockerfeed.registry.settings import FeedSettings
 
 USER_AGENT = "pulumi-dockerfeed/0.1 (+https://github.com/pulumi-dockerfeed)"
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# 500 too: registries answer transient storage-backend hiccups with a bare 500 (DESIGN: 429/5xx);
+# 501 and 505 are permanent.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
@@ -40,7 +42,7 @@ class RetryPolicy:
         self.sleep = sleep
 
     def delay(self, attempt: int, response: httpx.Response | None) -> float:
-        delay = min(self.max_delay, self.base_delay * (2**attempt))
+        delay = float(min(self.max_delay, self.base_delay * 2.0**attempt))
         if response is not None:
             after = retry_after_seconds(response.headers.get("retry-after"))
             if after is not None:
@@ -66,7 +68,7 @@ def retry_after_seconds(value: str | None) -> float | None:
 
 
 class RetryTransport(httpx.BaseTransport):
-    """Retries 429/502/503/504 and connection failures for idempotent requests."""
+    """Retries 429/500/502/503/504 and connection failures for idempotent requests."""
 
     def __init__(self, inner: httpx.BaseTransport, policy: RetryPolicy | None = None) -> None:
         self.inner = inner
@@ -109,12 +111,16 @@ def _ssl_context(settings: FeedSettings) -> ssl.SSLContext | bool:
     if settings.insecure_skip_tls_verify:
         return False
     if settings.ca_certificate:
+        # The feed's CA is trusted in addition to the system's: a token service on a public
+        # host must still verify.
         ctx = ssl.create_default_context()
-        pem = settings.ca_certificate
-        with tempfile.NamedTemporaryFile("w", suffix=".pem", delete=True) as f:
-            f.write(pem)
-            f.flush()
-            ctx.load_verify_locations(cafile=f.name)
+        try:
+            ctx.load_verify_locations(cadata=settings.ca_certificate)
+        except (ssl.SSLError, ValueError) as e:
+            raise InvalidReference(
+                f"caCertificate is not a usable PEM certificate ({e}); give the CA certificate that "
+                "signed the registry's certificate, including the BEGIN/END CERTIFICATE lines"
+            ) from None
         return ctx
     return True
 
@@ -147,6 +153,7 @@ def get_client(settings: FeedSettings) -> httpx.Client:
 def reset_clients() -> None:
     """Close every pooled client and forget what hosts and tokens were learned (tests, forks)."""
     from dockerfeed.registry.auth import HOSTS, TOKENS
+    from dockerfeed.registry.client import PAGE_SIZES_LEARNED
 
     with _lock:
         for client in _clients.values():
@@ -154,3 +161,4 @@ def reset_clients() -> None:
         _clients.clear()
     HOSTS.clear()
     TOKENS.clear()
+    PAGE_SIZES_LEARNED.clear()

@@ -54,7 +54,7 @@ def _add_feed_options(p: argparse.ArgumentParser) -> None:
 def _feed_from_args(args: argparse.Namespace) -> Any:
     import os
 
-    from dockerfeed.registry import FeedSettings
+    from dockerfeed.registry import FeedSettings, InvalidReference
 
     username = args.username or os.environ.get("DOCKERFEED_USERNAME")
     # The environment's password only counts with a user name: it must not make an
@@ -64,8 +64,15 @@ def _feed_from_args(args: argparse.Namespace) -> Any:
         password = sys.stdin.readline().rstrip("\r\n")
     ca = None
     if args.ca_certificate:
-        with open(args.ca_certificate, encoding="utf-8") as f:
-            ca = f.read()
+        try:
+            with open(args.ca_certificate, encoding="utf-8") as f:
+                ca = f.read()
+        except (OSError, UnicodeDecodeError) as e:
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            raise InvalidReference(
+                f"cannot read --ca-certificate {args.ca_certificate}: {reason}; "
+                "give the path of a PEM file with the registry's CA certificate"
+            ) from None
     return FeedSettings(
         feed_uri=args.feed,
         api_version=args.api_version,
@@ -80,7 +87,6 @@ def _feed_from_args(args: argparse.Namespace) -> Any:
 def _cmd_test(args: argparse.Namespace) -> int:
     from dockerfeed.registry import RegistryError, test_feed
 
-    feed = _feed_from_args(args)
     steps: list[dict[str, Any]] = []
 
     def progress(step: str, detail: str) -> None:
@@ -89,7 +95,7 @@ def _cmd_test(args: argparse.Namespace) -> int:
             print(f"  {step:<12} {detail}")
 
     try:
-        info = test_feed(feed, progress=progress)
+        info = test_feed(_feed_from_args(args), progress=progress, image=args.image)
     except RegistryError as e:
         if args.json:
             _print_json({"ok": False, "error": str(e), "kind": e.kind, "steps": steps})
@@ -105,9 +111,8 @@ def _cmd_test(args: argparse.Namespace) -> int:
 def _cmd_tags(args: argparse.Namespace) -> int:
     from dockerfeed.registry import RegistryError, open_registry
 
-    feed = _feed_from_args(args)
     try:
-        with open_registry(feed) as reg:
+        with open_registry(_feed_from_args(args)) as reg:
             tags = reg.list_tags(args.image)
     except RegistryError as e:
         return _fail(str(e))
@@ -121,9 +126,8 @@ def _cmd_tags(args: argparse.Namespace) -> int:
 def _cmd_search(args: argparse.Namespace) -> int:
     from dockerfeed.registry import RegistryError, search
 
-    feed = _feed_from_args(args)
     try:
-        names = search(feed, args.query or "")
+        names = search(_feed_from_args(args), args.query or "")
     except RegistryError as e:
         return _fail(str(e))
     if args.json:
@@ -137,10 +141,9 @@ def _cmd_resolve(args: argparse.Namespace) -> int:
     from dockerfeed.registry import RegistryError
     from dockerfeed.resolve import ResolveError, resolve_image
 
-    feed = _feed_from_args(args)
     try:
         rule = _rule_from_args(args)
-        pin = resolve_image(feed, args.image, rule, platform=args.platform)
+        pin = resolve_image(_feed_from_args(args), args.image, rule, platform=args.platform)
     except (RegistryError, ResolveError, ValueError) as e:
         return _fail(str(e))
     if args.json:
@@ -231,6 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("test", _cmd_test, "discover a feed's API version and validate its credentials")
     _add_feed_options(p)
+    p.add_argument(
+        "--image", help="also check pull rights on this repository (valid credentials may lack them)"
+    )
 
     p = command("tags", _cmd_tags, "list every tag of an image")
     _add_feed_options(p)

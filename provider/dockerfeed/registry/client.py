@@ -670,22 +670,27 @@ def open_registry(settings: FeedSettings) -> Iterator[Registry]:
     yield Registry(settings)
 
 
-def test_feed(settings: FeedSettings, progress: Progress | None = None) -> FeedInfo:
-    """Octopus's "Save and Test": discovery, credential validation and catalog support."""
+def test_feed(settings: FeedSettings, progress: Progress | None = None, image: str | None = None) -> FeedInfo:
+    """Octopus's "Save and Test": discovery, credential validation, catalog support and, when
+    `image` is given, pull rights on that repository (valid credentials may still lack them)."""
     say: Progress = progress or (lambda step, detail: None)
     address = settings.address
     say("address", f"{address.base_url} ({'TLS' if address.scheme == 'https' else 'plain http'})")
     reg = Registry(settings)
     info = reg.ping()
     say("api", f"{info.api_version} at {info.registry_url}")
-    say("auth", info.auth_scheme + (f", token service {info.token_service}" if info.token_service else ""))
-    reg.validate(info)
-    say(
-        "credentials",
-        f"accepted: {reg.credentials.describe()}" if reg.credentials else "none given (anonymous)",
-    )
+    auth = info.auth_scheme
+    if info.token_service:
+        auth += f", token service {info.token_service}"
+        if info.service:
+            auth += f" (service {info.service!r})"
+    say("auth", auth)
+    say("credentials", reg.validate(info))
     catalog = reg.catalog_supported()
     say("catalog", "supported" if catalog else "not offered to this identity")
+    if image:
+        tags = reg.list_tags(image)
+        say("pull", f"{normalize_image(image, reg.address)}: {len(tags)} tag{'s' if len(tags) != 1 else ''}")
     return FeedInfo(
         api_version=info.api_version,
         registry_url=info.registry_url,
@@ -693,7 +698,12 @@ def test_feed(settings: FeedSettings, progress: Progress | None = None) -> FeedI
         auth_scheme=info.auth_scheme,
         token_service=info.token_service,
         catalog_supported=catalog,
+        service=info.service,
     )
+
+
+# Not a pytest test, although its name says so (tests import it).
+test_feed.__test__ = False  # type: ignore[attr-defined]
 
 
 def search(settings: FeedSettings, query: str = "") -> list[str]:

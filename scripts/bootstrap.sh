@@ -41,7 +41,8 @@ fi
 
 # 3. Go-built tools: the Pulumi CLI (when not on PATH) and distribution v3 (tag pagination)
 if command -v pulumi >/dev/null && [[ -z "${DOCKERFEED_BUILD_PULUMI:-}" ]]; then
-  pulumi_bin="$(dirname "$(command -v pulumi)")"
+  # Resolve links: the Makefile puts .venv/bin (with links into the cache) first on PATH.
+  pulumi_bin="$(dirname "$(readlink -f "$(command -v pulumi)")")"
   say "using pulumi from PATH: $pulumi_bin ($(pulumi version))"
 else
   pulumi_bin="$(scripts/build-pulumi.sh "$PULUMI_VERSION" | tail -n 1)"

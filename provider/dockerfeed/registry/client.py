@@ -282,10 +282,17 @@ class Registry:
         response.close()
         if status == 401:
             challenges = parse_challenges(response.headers.get_list("www-authenticate"))
-            if any(c.params.get("error") == "insufficient_scope" for c in challenges) and self.credentials:
+            refusal = next((c for c in challenges if c.params.get("error") == "insufficient_scope"), None)
+            if refusal is not None and self.credentials:
+                scopes = refusal.scopes
+                if scopes and all(s.startswith("repository:") for s in scopes):
+                    repos = ", ".join(s.split(":")[1] for s in scopes if s.count(":") >= 2)
+                    ask = f"ask for pull rights on {repos}"
+                else:
+                    ask = f"ask for the permission {' '.join(scopes) or 'it needs'}"
                 raise AccessDenied(
                     f"{what} answered 401 insufficient_scope: {self.credentials.describe()} was accepted "
-                    "but has no permission for this; ask for pull rights on the repository"
+                    f"but has no permission for this; {ask}"
                 )
         raise_for_denied(response, what, self.credentials)
         if status == 404:
@@ -414,17 +421,21 @@ class Registry:
         return self._paged(f"/v2/{repo}/tags/list", "tags", (f"repository:{repo}:pull",), f"tags of {repo}")
 
     def catalog(self) -> list[str]:
-        self._ensure_pinged()
+        """Every repository name of the v2 catalog (the whole of it, or an error)."""
         if self.address.is_docker_hub:
+            # Known without asking: Hub has no /v2/_catalog at all.
             raise Unsupported(
-                "Docker Hub does not offer a catalog (/v2/_catalog); search needs a repository name"
+                "Docker Hub does not offer a catalog (/v2/_catalog); give the repository name "
+                "(e.g. library/nginx) to `dockerfeed tags` instead"
             )
+        self._ensure_pinged()
         try:
             return self._paged("/v2/_catalog", "repositories", ("registry:catalog:*",), "the catalog")
         except (AccessDenied, NotFound) as e:
             raise Unsupported(
-                f"this registry does not offer a catalog to {self._who()} ({e}); many hosted registries "
-                "(GHCR, Docker Hub, ProGet) and admin-only catalogs (Harbor, GitLab) behave so"
+                f"this registry does not offer a catalog to {self._who()}: {e}. Hosted registries "
+                "(GHCR, Docker Hub, ProGet) and admin-only catalogs (Harbor, GitLab) behave so; "
+                "give the repository name to `dockerfeed tags` instead"
             ) from None
 
     def _who(self) -> str:
@@ -709,6 +720,8 @@ test_feed.__test__ = False  # type: ignore[attr-defined]
 def search(settings: FeedSettings, query: str = "") -> list[str]:
     """Repositories whose name contains `query`: v1 search, or the v2 catalog filtered locally."""
     reg = Registry(settings)
+    if reg.address.is_docker_hub:
+        return [name for name in reg.catalog() if query.lower() in name.lower()]  # raises Unsupported
     reg._ensure_pinged()
     if reg.api_version == "v1":
         url = reg.address.url("/v1/search?" + urlencode({"q": query}))

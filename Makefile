@@ -22,8 +22,8 @@ lint: bootstrap
 	@.venv/bin/ruff check provider sdk tests scripts benchmarks examples
 	@.venv/bin/mypy
 
-bench:
-	@PATH="$${PATH#$(CURDIR)/.venv/bin:}" scripts/bootstrap.sh && scripts/build-peers.sh && $(PY) -m benchmarks.run $(BENCH_ARGS)
+bench: bootstrap
+	@scripts/build-peers.sh && $(PY) -m benchmarks.run $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv .demo .pytest_cache .mypy_cache .ruff_cache

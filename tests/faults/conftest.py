@@ -1,0 +1,153 @@
+"""Fixtures of the fault-injection suite: one real token-auth registry with tag pagination, seeded
+once, and a fresh FaultProxy in front of it for every test.
+
+The registry is distribution v3.1.2 with `tags.maxtags=5` behind a real JWT token server, so a
+listing of `demo/app` takes three pages and every request carries a Bearer token the proxy can
+see (and fault) on its way.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+_ROOT = str(Path(__file__).resolve().parents[2])
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+from dockerfeed.registry import transport  # noqa: E402
+from dockerfeed.resolve import LISTINGS  # noqa: E402
+from tests.support import ToolNotFound, find_tool  # noqa: E402
+from tests.support.faultproxy import FaultProxy  # noqa: E402
+from tests.support.images import seed_tags  # noqa: E402
+from tests.support.servers import RegistryServer  # noqa: E402
+from tests.support.tokenserver import Grant  # noqa: E402
+
+# demo/app: 12 tags, three pages of at most 5. With preReleaseTag '^$' the pin is 2.0.0.
+APP = "demo/app"
+APP_TAGS = (
+    "1.0.0",
+    "1.0.1",
+    "1.1.0",
+    "1.2.0",
+    "1.3.0",
+    "1.4.0",
+    "1.5.0",
+    "1.6.0",
+    "2.0.0-rc.1",
+    "2.0.0",
+    "2.1.0-beta.1",
+    "latest",
+)
+APP_STABLE = "2.0.0"
+# demo/lib: one page (3 tags); the pin is 0.3.0.
+LIB = "demo/lib"
+LIB_TAGS = ("0.1.0", "0.2.0", "0.3.0")
+LIB_LATEST = "0.3.0"
+
+GRANTS = (
+    Grant("admin", "*", ("*",)),
+    Grant("admin", "catalog", ("*",), type="registry"),
+    Grant("ci", "demo/*", ("pull",)),
+    Grant("ci", "catalog", ("*",), type="registry"),
+)
+
+
+def _tool(key: str) -> str:
+    try:
+        return find_tool(key)
+    except ToolNotFound as err:
+        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+            pytest.fail(f"CI is set and a required tool is missing: {err}", pytrace=False)
+        pytest.skip(f"not installed: {err}")
+
+
+@dataclass
+class Seeded:
+    server: RegistryServer
+    digests: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def user(self) -> str:
+        return "ci"
+
+    @property
+    def password(self) -> str:
+        return self.server.password_for("ci")
+
+    @property
+    def token_upstream(self) -> str:
+        assert self.server.token_server is not None
+        return f"http://127.0.0.1:{self.server.token_server.port}"
+
+    def digest(self, repo: str, tag: str) -> str:
+        return self.digests[repo][tag]
+
+
+@pytest.fixture(scope="session")
+def seeded() -> Iterator[Seeded]:
+    binary = _tool("DOCKERFEED_REGISTRY3")
+    users = {"ci": secrets.token_urlsafe(18), "admin": secrets.token_urlsafe(18)}
+    with RegistryServer(
+        "v3", auth="token", users=users, grants=GRANTS, pusher="admin", maxtags=5, binary=binary
+    ) as server:
+        creds = server.push_credentials
+        seeded = Seeded(server)
+        seeded.digests[APP] = seed_tags(server.url, APP, APP_TAGS, auth=creds, workers=4)
+        seeded.digests[LIB] = seed_tags(server.url, LIB, LIB_TAGS, auth=creds, workers=2)
+        yield seeded
+
+
+@pytest.fixture
+def proxy(seeded: Seeded) -> Iterator[FaultProxy]:
+    """A fresh proxy (its own port, so no client cache carries over) in front of `seeded`."""
+    with FaultProxy(seeded.server.url, token_upstream=seeded.token_upstream, lifetime=600) as p:
+        yield p
+
+
+@dataclass
+class Sleeps:
+    """Replaces the retry policy's sleep: records what the product asked for, waits briefly."""
+
+    asked: list[float] = field(default_factory=list)
+
+    def __call__(self, seconds: float) -> None:
+        self.asked.append(seconds)
+        import time
+
+        time.sleep(min(seconds, 0.02))
+
+
+@pytest.fixture(autouse=True)
+def fresh_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sleeps]:
+    """Every test starts with no pooled client, no learned hosts, tokens or listings."""
+    transport.reset_clients()
+    LISTINGS.clear()
+    sleeps = Sleeps()
+    monkeypatch.setattr(transport.DEFAULT_POLICY, "sleep", sleeps)
+    monkeypatch.delenv("DOCKERFEED_USERNAME", raising=False)
+    monkeypatch.delenv("DOCKERFEED_PASSWORD", raising=False)
+    yield sleeps
+    transport.transport_factory = None
+    transport.reset_clients()
+    LISTINGS.clear()
+
+
+@pytest.fixture
+def short_timeout(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
+    """Make the client's read timeout small. The product has no setting for it: transport.py
+    builds every client with the module constant TIMEOUT (30 s read, 10 s connect), so the test
+    replaces the constant before the first client is created."""
+    import httpx
+
+    def set_timeout(seconds: float) -> None:
+        transport.reset_clients()
+        monkeypatch.setattr(transport, "TIMEOUT", httpx.Timeout(seconds, connect=seconds))
+
+    return set_timeout

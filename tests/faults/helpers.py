@@ -1,0 +1,60 @@
+"""Helpers shared by the fault tests: run the CLI in-process and judge its answer."""
+
+from __future__ import annotations
+
+import json
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from dockerfeed.cli import main
+
+
+@dataclass
+class CliRun:
+    rc: int | None  # None: main() raised instead of returning an exit code
+    out: str
+    err: str
+    crash: str = ""  # the exception main() let escape, if any
+
+    @property
+    def text(self) -> str:
+        return self.out + self.err + self.crash
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], argv: Sequence[str]) -> CliRun:
+    """`dockerfeed ARGV` in this process (so test hooks apply); escaped exceptions are kept."""
+    capsys.readouterr()
+    rc: int | None
+    crash = ""
+    try:
+        rc = main(list(argv))
+    except SystemExit as e:  # argparse usage errors
+        rc = e.code if isinstance(e.code, int) else 2
+    except Exception as e:
+        rc = None
+        crash = f"{type(e).__module__}.{type(e).__name__}: {e}\n{traceback.format_exc()}"
+    captured = capsys.readouterr()
+    return CliRun(rc, captured.out, captured.err, crash)
+
+
+def assert_clean_failure(run: CliRun, *parts: str, secrets: Sequence[str] = ()) -> None:
+    """Exit code 1, a `dockerfeed:` message on stderr naming every part, no traceback, no secret."""
+    assert run.crash == "", f"the CLI crashed instead of failing cleanly:\n{run.crash}"
+    assert run.rc == 1, f"exit code {run.rc}; stderr: {run.err}"
+    assert run.err.startswith("dockerfeed: "), run.err
+    assert "Traceback" not in run.err
+    for part in parts:
+        assert part in run.err, f"{part!r} not in: {run.err}"
+    for secret in secrets:
+        assert secret not in run.text
+
+
+def feed_args(host: str, user: str | None = "ci") -> list[str]:
+    return [host, "-u", user] if user else [host]

@@ -417,3 +417,30 @@ def test_secrets_stay_out_of_reprs() -> None:
     reg = Registry(settings)
     for obj in (settings, reg.credentials, reg.auth, reg):
         assert "hunter2-secret" not in repr(obj)
+
+
+def test_concurrent_misses_fetch_one_token_per_scope() -> None:
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    gate = threading.Barrier(16)
+    server = TokenRegistry({"ci": "pw"}, {"ci": {"repository:x:pull", "repository:y:pull"}})
+
+    def slow_token_service(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "auth.example.com":
+            time.sleep(0.05)  # widen the window in which every thread misses the cache
+        return server(request)
+
+    seen = use(slow_token_service)
+    settings = FeedSettings("https://r.example.com", username="ci", password="pw")
+    Registry(settings).ping()
+
+    def one(i: int) -> list[str]:
+        gate.wait()
+        return Registry(settings).list_tags("x" if i % 2 else "y")
+
+    with ThreadPoolExecutor(16) as pool:
+        assert all(tags == ["1.0"] for tags in pool.map(one, range(16)))
+    scopes = sorted(r.url.params["scope"] for r in token_requests(seen))
+    assert scopes == ["repository:x:pull", "repository:y:pull"]

@@ -113,6 +113,12 @@ class TokenCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._tokens: dict[tuple[str, str, tuple[str, ...], str], _CachedToken] = {}
+        self._fetching: dict[tuple[str, str, tuple[str, ...], str], threading.Lock] = {}
+
+    def lock_for(self, key: tuple[str, str, tuple[str, ...], str]) -> threading.Lock:
+        """One lock per key, so concurrent misses fetch one token (single flight)."""
+        with self._lock:
+            return self._fetching.setdefault(key, threading.Lock())
 
     def get(self, key: tuple[str, str, tuple[str, ...], str]) -> str | None:
         with self._lock:
@@ -132,6 +138,7 @@ class TokenCache:
     def clear(self) -> None:
         with self._lock:
             self._tokens.clear()
+            self._fetching.clear()
 
 
 TOKENS = TokenCache()
@@ -416,8 +423,13 @@ class RegistryAuth(httpx.Auth):
         state = HOSTS.get(self.base_url) or HostAuthState()
         fresh = False  # whether the token on the request was fetched during this flow
         if not self._apply(request, state, scopes) and state.scheme == "bearer" and state.realm:
-            request.headers["Authorization"] = f"Bearer {self.fetch_token(state, scopes)}"
-            fresh = True
+            # Single flight: threads missing the same token wait for one fetch, then share it.
+            with TOKENS.lock_for(self._key(state, scopes)):
+                if self._apply(request, state, scopes):
+                    fresh = False
+                else:
+                    request.headers["Authorization"] = f"Bearer {self.fetch_token(state, scopes)}"
+                    fresh = True
         response = yield request
         for _attempt in range(2):
             if response.status_code != 401 or not _same_origin(response.request.url, request.url):
@@ -435,13 +447,21 @@ class RegistryAuth(httpx.Auth):
                 if same and wanted == scopes and sent_token and fresh:
                     return  # a token fetched just now for exactly these scopes was refused
                 state = HOSTS.learn_auth(self.base_url, "bearer", realm, service)
-                # A cached token may be stale (revoked, rights changed): never reuse it here.
-                TOKENS.drop(self._key(state, wanted))
+                key = self._key(state, wanted)
+                sent = request.headers.get("Authorization", "")
+                with TOKENS.lock_for(key):
+                    cached = TOKENS.get(key)
+                    if cached and f"Bearer {cached}" != sent:
+                        # Another thread fetched a token for these scopes meanwhile: share it.
+                        token, fresh = cached, False
+                    else:
+                        # The token we sent may be stale (revoked, rights changed): never reuse
+                        # it. The one fetched now is used even if its issued_at makes the cache
+                        # deem it old (a token service with a slow clock).
+                        TOKENS.drop(key)
+                        token, fresh = self.fetch_token(state, wanted), True
                 scopes = wanted
-                # Use the token just fetched even if the cache already deems it too old (a
-                # token service with a slow clock): it is the best there is for this request.
-                request.headers["Authorization"] = f"Bearer {self.fetch_token(state, scopes)}"
-                fresh = True
+                request.headers["Authorization"] = f"Bearer {token}"
             elif basic is not None:
                 HOSTS.learn_auth(self.base_url, "basic")
                 header = self._basic_header()

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from dockerfeed.registry import FeedSettings, Platform, Registry, RegistryError, normalize_image
 from dockerfeed.versions import VersionRule, select_latest
@@ -16,6 +17,8 @@ from dockerfeed.versions import VersionRule, select_latest
 # A Pulumi run resolves many ImageVersions in one provider process; one listing per repository
 # per run is enough, and a run is short.
 LISTING_TTL = 30.0
+
+T = TypeVar("T")
 
 
 class ResolveError(Exception):
@@ -40,33 +43,37 @@ class Pin:
         }
 
 
-class _ListingCache:
-    """Tag listings by (registry, repository, identity), single-flight per key."""
+class _RunCache:
+    """Tag listings and manifest digests for the length of a run, single-flight per key.
+
+    Keys name the registry, repository and identity (and the tag for digests), so two feeds
+    with different credentials never share an answer.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._entries: dict[tuple[str, str, str], tuple[float, list[str]]] = {}
-        self._key_locks: dict[tuple[str, str, str], threading.Lock] = {}
+        self._entries: dict[tuple[str, ...], tuple[float, Any]] = {}
+        self._key_locks: dict[tuple[str, ...], threading.Lock] = {}
 
-    def get(self, registry: Registry, repo: str) -> list[str]:
-        identity = registry.credentials.fingerprint if registry.credentials else "anonymous"
-        key = (registry.address.base_url, repo, identity)
+    def get(self, key: tuple[str, ...], compute: Callable[[], T]) -> T:
         with self._lock:
             key_lock = self._key_locks.setdefault(key, threading.Lock())
         with key_lock:
             hit = self._entries.get(key)
             if hit is not None and time.monotonic() - hit[0] < LISTING_TTL:
-                return hit[1]
-            tags = registry.list_tags(repo)
-            self._entries[key] = (time.monotonic(), tags)
-            return tags
+                value: T = hit[1]
+                return value
+            value = compute()
+            self._entries[key] = (time.monotonic(), value)
+            return value
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
 
 
-LISTINGS = _ListingCache()
+CACHE = _RunCache()
+LISTINGS = CACHE  # the name the fault tests know
 
 
 def resolve_image(
@@ -82,7 +89,11 @@ def resolve_image(
     registry = Registry(settings)
     repo = normalize_image(image, registry.address)
     wanted = Platform.parse(platform) if platform else None
-    tags = LISTINGS.get(registry, repo) if cached else registry.list_tags(repo)
+    identity = registry.credentials.fingerprint if registry.credentials else "anonymous"
+    scope = (registry.address.base_url, repo, identity)
+    tags = (
+        CACHE.get(("tags", *scope), lambda: registry.list_tags(repo)) if cached else registry.list_tags(repo)
+    )
     where = f"{repo} on {registry.address.base_url}"
     if not tags:
         raise ResolveError(f"{where} has no tags at all; nothing to pin")
@@ -90,7 +101,12 @@ def resolve_image(
     winner = selection.winner
     if winner is None:
         raise ResolveError(f"no tag of {where} matches the version rules: {selection.explain()}")
-    digest = registry.manifest_digest(repo, winner.tag)
+    # Many ImageVersions of one repository often pick the same tag: one HEAD serves them all.
+    tag = winner.tag
+    if cached:
+        digest = CACHE.get(("digest", *scope, tag), lambda: registry.manifest_digest(repo, tag))
+    else:
+        digest = registry.manifest_digest(repo, tag)
     platform_digest = registry.platform_digest(repo, digest, wanted) if wanted else None
     return Pin(
         tag=winner.tag,
@@ -101,4 +117,4 @@ def resolve_image(
     )
 
 
-__all__ = ["LISTINGS", "Pin", "RegistryError", "ResolveError", "resolve_image"]
+__all__ = ["CACHE", "LISTINGS", "Pin", "RegistryError", "ResolveError", "resolve_image"]

@@ -22,6 +22,7 @@ from dockerfeed.registry import (
     normalize_image,
     parse_feed_uri,
 )
+from dockerfeed.resources._values import is_unknown
 from dockerfeed.versions import VersionRule, validate_rule
 
 
@@ -127,11 +128,6 @@ class ImageVersionInputs(_Inputs):
 RULE_FIELDS = ("versionRange", "preReleaseTag", "tagInclude", "tagExclude", "strategy", "variant")
 
 
-def is_unknown(value: Any) -> bool:
-    """Pulumi hands unknown values (preview) to check/diff as `pulumi.output.Unknown`."""
-    return type(value).__name__ == "Unknown"
-
-
 def _known(value: Any) -> Any:
     """`value` without its unknown parts: unknown list items and dict entries are dropped."""
     if isinstance(value, list):
@@ -171,7 +167,7 @@ def check_failures(model: type[_Inputs], props: dict[str, Any]) -> list[tuple[st
             if whole_model:
                 # A rule over several properties (username without password): the message
                 # names the property to fix.
-                if (partly_unknown if not loc else "feed" in partly_unknown):
+                if partly_unknown if not loc else "feed" in partly_unknown:
                     continue
                 loc = [*loc, named] if named else loc
             prop = ".".join(loc)

@@ -15,7 +15,7 @@ display then reads `[diff: ~tag, ~digest]`.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -27,14 +27,14 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from dockerfeed.registry import Registry, RegistryError
-from dockerfeed.resolve import Pin, ResolveError, resolve_image
-from dockerfeed.resources.models import (
-    FeedInputs,
-    ImageVersionInputs,
-    check_failures,
-    is_unknown,
-)
+from dockerfeed.resources._values import is_unknown
+
+if TYPE_CHECKING:
+    from dockerfeed.resolve import Pin
+
+# The registry client, the resolver and the pydantic models are imported inside the hooks:
+# every Pulumi command starts a provider process and imports this module in the program too,
+# and most of them (preview, diff-only runs) never need the heavy parts.
 
 PROVIDER_KEY = "__provider"
 
@@ -93,6 +93,8 @@ class DockerFeedProvider(ResourceProvider):
     """Creating or updating a feed discovers its API version and validates the credentials."""
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        from dockerfeed.resources.models import FeedInputs, check_failures
+
         return CheckResult(news, _failures(check_failures(FeedInputs, news)))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -107,6 +109,9 @@ class DockerFeedProvider(ResourceProvider):
         return DiffResult(changes=bool(changed), replaces=[], stables=[], delete_before_replace=False)
 
     def _connect(self, props: dict[str, Any]) -> dict[str, Any]:
+        from dockerfeed.registry import Registry, RegistryError
+        from dockerfeed.resources.models import FeedInputs
+
         inputs = FeedInputs.model_validate(props)
         try:
             registry = Registry(inputs.settings())
@@ -158,6 +163,8 @@ class ImageVersionProvider(ResourceProvider):
         for key in PIN_KEYS:
             if olds.get(key) and not news.get(key):
                 checked[key] = olds[key]
+        from dockerfeed.resources.models import ImageVersionInputs, check_failures
+
         return CheckResult(checked, _failures(check_failures(ImageVersionInputs, news)))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -171,6 +178,10 @@ class ImageVersionProvider(ResourceProvider):
 
     @staticmethod
     def _resolve(props: dict[str, Any], current: str | None) -> Pin:
+        from dockerfeed.registry import RegistryError
+        from dockerfeed.resolve import ResolveError, resolve_image
+        from dockerfeed.resources.models import ImageVersionInputs
+
         inputs = ImageVersionInputs.model_validate(props)
         try:
             return resolve_image(

@@ -97,13 +97,6 @@ def test_100_parallel_resolutions_all_pin_correctly(crowd: Crowd, seeded: Seeded
     assert wrong == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="registry/auth.py RegistryAuth.auth_flow/TokenCache have no single-flight: when many "
-    "threads miss the token cache for the same realm/service/scope/identity at once, each "
-    "fetches its own token (TOKENS.get → _fetch_token without a per-key lock), so 100 parallel "
-    "resolutions of 2 repositories send dozens of token requests instead of one per scope",
-)
 def test_100_parallel_resolutions_ask_one_token_per_scope(crowd: Crowd) -> None:
     assert crowd.token_scopes, "no token requests recorded"
     assert {scope: n for scope, n in crowd.token_scopes.items() if n != 1} == {}

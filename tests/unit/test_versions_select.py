@@ -334,3 +334,18 @@ def test_winner_is_the_top_of_the_eligible_list(
     assert keys == sorted(keys)
     counted = sum(selection.rejected.values()) + len(eligible)
     assert counted == selection.considered == len(tags)
+
+
+@pytest.mark.parametrize(
+    ("tags", "winner"),
+    [
+        (["1.24.0", " 2"], " 2"),  # found by hypothesis: a leading space hid the numbers
+        (["1.1", "1 .2"], "1 .2"),  # Octopus allows spaces between the numbers too
+        (["1.1", " v 3"], " v 3"),
+        (["2.0", "1 .2"], "2.0"),
+    ],
+)
+def test_spaces_around_numbers_do_not_let_the_fast_path_prune_a_winner(tags: list[str], winner: str) -> None:
+    selection = select_latest(tags, VersionRule.build())
+    assert selection.winner is not None and selection.winner.tag == winner
+    assert selection.eligible[-1].tag == winner

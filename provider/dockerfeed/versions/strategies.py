@@ -226,9 +226,14 @@ class OctopusStrategy(Strategy):
         for tag, text in zip(tags, texts, strict=True):
             rest = text.lstrip(strip)
             head = text.removesuffix(rest)
-            numbers = heads.get(head)
-            if numbers is None:
-                numbers = heads[head] = _head_numbers(head, span_filter)
+            if rest[:1].isspace() and not rest.isspace():
+                # Octopus allows spaces before and between the numbers (` 2`, `1 .2`): the head
+                # seen here is then not all of them, so it must not prune. Parse exactly.
+                numbers = _EXACT
+            else:
+                numbers = heads.get(head)  # type: ignore[assignment]
+                if numbers is None:
+                    numbers = heads[head] = _head_numbers(head, span_filter)
             if numbers < best_head:  # also drops _SKIP, the empty tuple
                 continue
             if numbers is _EXACT:

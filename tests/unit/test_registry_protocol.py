@@ -289,17 +289,33 @@ def test_looping_link_raises_instead_of_truncating() -> None:
 
 
 def test_page_size_steps_down_when_the_server_refuses_it() -> None:
-    # distribution 3.1.0 answers 400 PAGINATION_NUMBER_INVALID above tags.maxtags.
+    # distribution answers 400 PAGINATION_NUMBER_INVALID above catalog.maxentries.
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/v2/":
             return httpx.Response(200, headers=V2, json={})
         if int(request.url.params["n"]) > 1000:
             return httpx.Response(400, json={"errors": [{"code": "PAGINATION_NUMBER_INVALID"}]})
-        return httpx.Response(200, headers=V2, json={"name": "app", "tags": ["1.0"]})
+        return httpx.Response(200, headers=V2, json={"repositories": ["app"]})
 
     seen = use(handler)
-    assert Registry(FeedSettings("https://r.example.com")).list_tags("app") == ["1.0"]
+    assert Registry(FeedSettings("https://r.example.com")).catalog() == ["app"]
     assert [r.url.params.get("n") for r in seen[1:]] == ["10000", "1000"]
+
+
+def test_tags_are_asked_for_without_n_so_distribution_answers_all_at_once() -> None:
+    # Any `n` is clamped to tags.maxtags (1000) and costs a page per thousand tags; without it
+    # distribution answers every tag in one response.
+    tags = [f"1.{i}.7" for i in range(2345)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v2/":
+            return httpx.Response(200, headers=V2, json={})
+        assert "n" not in request.url.params
+        return httpx.Response(200, headers=V2, json={"name": "app", "tags": tags})
+
+    seen = use(handler)
+    assert Registry(FeedSettings("https://r.example.com")).list_tags("app") == tags
+    assert len(seen) == 2
 
 
 def test_nexus_null_tags_mean_none() -> None:

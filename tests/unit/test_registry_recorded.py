@@ -245,7 +245,9 @@ def test_ecr_aws_user_and_the_1000_cap_learned_once() -> None:
     assert check_feed(settings).auth_scheme == "basic"
     seen.clear()
     assert Registry(settings).list_tags("team/app") == tags
-    assert [r.url.params.get("n") for r in seen] == ["10000", "1000", "1000", "1000"]
+    # No `n` first (ECR's default page is 100, with a Link); the Link's `last` cursor lets us
+    # ask for bigger pages: 10000 is refused, 1000 is ECR's cap.
+    assert [r.url.params.get("n") for r in seen] == [None, "10000", "1000", "1000", "1000"]
     # The cap is remembered for the host: the next listing starts at 1000 and pays no 400.
     seen.clear()
     assert Registry(settings).list_tags("team/app") == tags
@@ -319,7 +321,10 @@ def test_nexus_full_page_without_link_is_continued_with_last() -> None:
 
     seen = use(handler)
     assert Registry(FeedSettings("https://nexus.example.com")).list_tags("app") == tags
-    assert [r.url.params.get("last") for r in seen[1:]] == [None, None, "2.0999"]
+    # 50 tags and no Link: a round count may be a cut page, so ask on with `last` and a big `n`
+    # (refused, then 1000); a page shorter than asked ends the listing.
+    assert [r.url.params.get("last") for r in seen[1:]] == [None, "2.0049", "2.0049", "2.1049"]
+    assert [r.url.params.get("n") for r in seen[1:]] == [None, "10000", "1000", "1000"]
 
 
 def test_nexus_full_page_that_ignores_last_ends_the_listing() -> None:
@@ -327,12 +332,12 @@ def test_nexus_full_page_that_ignores_last_ends_the_listing() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/v2/":
             return httpx.Response(200, headers=V2)
-        n = int(request.url.params["n"])
+        n = int(request.url.params.get("n", "100"))
         return httpx.Response(200, headers=V2, json={"name": "app", "tags": [f"t{i}" for i in range(n)]})
 
     seen = use(handler)
     assert len(Registry(FeedSettings("https://nexus.example.com")).list_tags("app")) == 10_000
-    assert len(seen) == 3  # ping, the page, one probe
+    assert len(seen) == 4  # ping, the default page, a bigger page, one probe that adds nothing
 
 
 # --- v1 API -------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import httpx
 
@@ -137,8 +137,27 @@ class _PageSizes:
 PAGE_SIZES_LEARNED = _PageSizes()
 
 
-def _with_n(base: str, size: int | None) -> str:
-    return base if size is None else f"{base}?n={size}"
+def _set_n(url: str, size: int | None) -> str:
+    """`url` with its `n` query parameter set to `size` (removed for None), the rest kept."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "n"]
+    if size is not None:
+        query.insert(0, ("n", str(size)))
+    return parts._replace(query=urlencode(query)).geturl()
+
+
+def _smaller(size: int) -> int | None:
+    """The next rung down the page-size ladder (None: let the server choose)."""
+    below = [s for s in PAGE_SIZES if s < size]
+    return below[0] if below else None
+
+
+def _looks_cut(count: int, asked: int | None) -> bool:
+    """Could a page without `Link` have been cut short by a limit?"""
+    if asked is not None:
+        return count >= asked
+    # Without `n` a server's default page size is a round number (50, 100, 1000, …).
+    return count > 0 and count % 10 == 0
 
 
 def _n_of(url: str) -> int | None:
@@ -444,32 +463,37 @@ class Registry:
     def _paged(self, path: str, key: str, scopes: tuple[str, ...], what: str) -> list[str]:
         """Every entry of a paginated listing, complete or an error; never a silent prefix.
 
-        The first page asks for a big `n`; a 400 answer (distribution's
-        PAGINATION_NUMBER_INVALID above catalog.maxentries, ECR above 1000) steps down the
-        ladder and finally omits `n`, which every server accepts. The size that worked is
-        remembered per host, so later listings pay no 400s. `Link` is followed exactly (relative
-        or absolute, same origin only); a full page without `Link` (Nexus) is continued with
-        `last` until a page adds nothing.
+        Page size. Tags are first asked for without `n`: distribution (2.8 and 3.x) then answers
+        every tag at once, where any `n` is clamped to its page limit (tags.maxtags, 1000 by
+        default) and costs ⌈N/1000⌉ + 1 round trips, each slower than the last. Servers that page
+        anyway say so with `Link`; when its cursor is a `last`, later pages ask for a big `n`
+        (Docker Hub, ECR, ACR default to 100). Catalogs always page on distribution, so they ask
+        for a big `n` from the start. A 400 (PAGINATION_NUMBER_INVALID above
+        catalog.maxentries, ECR above 1000) steps down 10000 → 1000 → 100 → no `n` and retries
+        the same cursor; the size that worked is remembered per host.
+
+        Completeness. `Link` is followed exactly (relative or absolute, same origin only). A page
+        without `Link` ends the listing unless it looks like a page cut by a limit — full for the
+        `n` we asked, or, without `n`, a round count (Nexus pages by default and sends no
+        `Link`): then one more request with `last` asks for the rest, until a page adds nothing.
         """
         base = self.address.url(path)
         origin = urlsplit(base)
         kind = (self.address.base_url, key)
-        ladder: list[int | None] = [*PAGE_SIZES, None]
         learned = PAGE_SIZES_LEARNED.get(kind)
-        if learned is not None:
-            ladder = ladder[ladder.index(learned[0]) :] if learned[0] in ladder else [learned[0], None]
+        size: int | None = learned[0] if learned is not None else (None if key == "tags" else PAGE_SIZES[0])
         items: list[str] = []
         seen_items: set[str] = set()
         seen_urls: set[str] = set()
-        size = ladder.pop(0)
-        url = _with_n(base, size)
-        first = True
+        # Bigger pages are tried only until the server has refused one, or on a host we know.
+        may_grow = learned is None
+        url = _set_n(base, size)
         for _page in range(MAX_PAGES):
             r = self._send("GET", url, scopes=scopes)
-            if r.status_code == 400 and first and ladder:
+            if r.status_code == 400 and size is not None:
                 r.close()
-                size = ladder.pop(0)
-                url = _with_n(base, size)
+                size, may_grow = _smaller(size), False
+                url = _set_n(url, size)
                 continue
             if r.status_code == 404:
                 r.close()
@@ -480,9 +504,9 @@ class Registry:
                 )
             if r.status_code != 200:
                 self._fail(r, f"GET {url}")
-            if first:
+            if learned is None or learned[0] != size:
                 PAGE_SIZES_LEARNED.put(kind, size)
-                first = False
+                learned = (size,)
             seen_urls.add(url)
             link = r.headers.get("link")
             data = self._json(r, MAX_PAGE_BYTES, f"GET {url}")
@@ -496,11 +520,12 @@ class Registry:
             items.extend(fresh)
             nxt = _link_next(link)
             if nxt is None:
-                page_n = _n_of(url)
-                if page_n is None or not fresh or len(values) < page_n:
+                if not fresh or not _looks_cut(len(values), _n_of(url)):
                     return items
-                # A full page and no Link: the server may just not send Links (Nexus). Ask on.
-                nxt_url = f"{base}?{urlencode({'n': page_n, 'last': values[-1]})}"
+                # No Link, but the page may have been cut by a limit (Nexus): ask for the rest.
+                if size is None and may_grow:
+                    size = PAGE_SIZES[0]
+                nxt_url = _set_n(f"{base}?{urlencode({'last': values[-1]})}", size or len(values))
             else:
                 nxt_url = urljoin(url, nxt)
                 target = urlsplit(nxt_url)
@@ -513,6 +538,10 @@ class Registry:
                     # Some proxies (Artifactory) send a Link with a broken path: keep the query,
                     # which carries the cursor (`last`, or an opaque one like Quay's).
                     nxt_url = f"{base}?{target.query}"
+                if "last=" in target.query and (size is not None or may_grow):
+                    # The server pages by itself; with a `last` cursor we may choose the page size.
+                    size = size or PAGE_SIZES[0]
+                    nxt_url = _set_n(nxt_url, size)
             if nxt_url in seen_urls or (values and not fresh):
                 raise ListingIncomplete(
                     f"listing {what}: the registry's Link pagination loops (GET {nxt_url} again after "

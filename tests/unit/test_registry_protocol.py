@@ -381,3 +381,41 @@ def test_body_that_does_not_match_its_digest_header_is_refused() -> None:
     use(handler)
     with pytest.raises(ProtocolError, match="does not match"):
         Registry(FeedSettings("https://r.example.com")).manifest_digest("app", "1.0")
+
+
+def distribution_like(tags: list[str]) -> Handler:
+    """distribution: everything without `n`; with `n`, pages clamped to 1000 joined by Link."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v2/":
+            return httpx.Response(200, headers=V2, json={})
+        ordered = sorted(tags)
+        if "n" not in request.url.params:
+            return httpx.Response(200, headers=V2, json={"name": "app", "tags": ordered})
+        n = min(int(request.url.params["n"]), 1000)
+        last = request.url.params.get("last")
+        rest = [t for t in ordered if last is None or t > last]
+        headers = dict(V2)
+        if len(rest) >= n:
+            headers["Link"] = f'</v2/app/tags/list?last={rest[n - 1]}&n={n}>; rel="next"'
+        return httpx.Response(200, headers=headers, json={"name": "app", "tags": rest[:n]})
+
+    return handler
+
+
+def test_a_round_count_is_probed_once_and_the_probe_teaches_no_page_size() -> None:
+    tags = [f"1.{i:04d}" for i in range(1000)]
+    seen = use(distribution_like(tags))
+    for _ in range(2):
+        seen.clear()
+        assert Registry(FeedSettings("https://r.example.com")).list_tags("app") == sorted(tags)
+        listing = [r for r in seen if r.url.path.endswith("/tags/list")]
+        # 1000 tags and no Link may be a cut page: one probe with `last`, which adds nothing.
+        assert [r.url.params.get("last") for r in listing] == [None, "1.0999"]
+
+
+def test_big_unpaged_answers_are_not_probed() -> None:
+    tags = [f"1.{i:05d}" for i in range(20_000)]
+    seen = use(distribution_like(tags))
+    assert len(Registry(FeedSettings("https://r.example.com")).list_tags("app")) == 20_000
+    assert [r.url.path for r in seen] == ["/v2/", "/v2/app/tags/list"]

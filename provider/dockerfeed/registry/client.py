@@ -156,8 +156,9 @@ def _looks_cut(count: int, asked: int | None) -> bool:
     """Could a page without `Link` have been cut short by a limit?"""
     if asked is not None:
         return count >= asked
-    # Without `n` a server's default page size is a round number (50, 100, 1000, …).
-    return count > 0 and count % 10 == 0
+    # Without `n`, a server that pages by default uses a round, modest page size (Nexus 50;
+    # Hub, ECR, ACR 100; Quay 50; 1000 at most) — and all of them but Nexus send `Link` anyway.
+    return 0 < count <= 1000 and count % 10 == 0
 
 
 def _n_of(url: str) -> int | None:
@@ -474,8 +475,8 @@ class Registry:
 
         Completeness. `Link` is followed exactly (relative or absolute, same origin only). A page
         without `Link` ends the listing unless it looks like a page cut by a limit — full for the
-        `n` we asked, or, without `n`, a round count (Nexus pages by default and sends no
-        `Link`): then one more request with `last` asks for the rest, until a page adds nothing.
+        `n` we asked, or, without `n`, a round count up to 1000 (Nexus pages by default and sends
+        no `Link`): then one more request with `last` asks for the rest, until a page adds nothing.
         """
         base = self.address.url(path)
         origin = urlsplit(base)
@@ -487,6 +488,7 @@ class Registry:
         seen_urls: set[str] = set()
         # Bigger pages are tried only until the server has refused one, or on a host we know.
         may_grow = learned is None
+        probing = False  # the current request only checks that a page without Link was whole
         url = _set_n(base, size)
         for _page in range(MAX_PAGES):
             r = self._send("GET", url, scopes=scopes)
@@ -504,9 +506,11 @@ class Registry:
                 )
             if r.status_code != 200:
                 self._fail(r, f"GET {url}")
-            if learned is None or learned[0] != size:
+            # A probe's size says nothing about how this server pages: don't learn it.
+            if not probing and (learned is None or learned[0] != size):
                 PAGE_SIZES_LEARNED.put(kind, size)
                 learned = (size,)
+            probing = False
             seen_urls.add(url)
             link = r.headers.get("link")
             data = self._json(r, MAX_PAGE_BYTES, f"GET {url}")
@@ -526,6 +530,7 @@ class Registry:
                 if size is None and may_grow:
                     size = PAGE_SIZES[0]
                 nxt_url = _set_n(f"{base}?{urlencode({'last': values[-1]})}", size or len(values))
+                probing = True
             else:
                 nxt_url = urljoin(url, nxt)
                 target = urlsplit(nxt_url)

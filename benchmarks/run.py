@@ -202,10 +202,11 @@ def main() -> int:
                     f"{rr.warm.total} | {rr.ideal_warm} | {kinds_text(rr.warm.kinds())} | {rr.cli.total} | "
                     f"{fmt_s(rr.cold_s)} / {fmt_s(rr.warm_s)} |"
                 )
-                targets.append((f"resolve {size:,}: cold = ideal", f"{rr.cold.total} vs {rr.ideal_cold}",
-                                r(rr.cold.total, rr.ideal_cold), met(rr.cold.total == rr.ideal_cold)))
-                targets.append((f"resolve {size:,}: warm = ideal", f"{rr.warm.total} vs {rr.ideal_warm}",
-                                r(rr.warm.total, rr.ideal_warm), met(rr.warm.total == rr.ideal_warm)))
+                # The ideal assumes pages of 1000; a listing without `n` can beat it (≤ is met).
+                targets.append((f"resolve {size:,}: cold ≤ ideal", f"{rr.cold.total} vs {rr.ideal_cold}",
+                                r(rr.cold.total, rr.ideal_cold), met(rr.cold.total <= rr.ideal_cold)))
+                targets.append((f"resolve {size:,}: warm ≤ ideal", f"{rr.warm.total} vs {rr.ideal_warm}",
+                                r(rr.warm.total, rr.ideal_warm), met(rr.warm.total <= rr.ideal_warm)))
             md.append("")
             if not args.no_profile:
                 log(f"profiling dockerfeed tags at {max(sizes):,}")

@@ -99,7 +99,9 @@ def _listings(req: Requests) -> dict[str, int]:
     counts: dict[str, int] = {}
     for method, uri, status in req.registry:
         path = uri.split("?")[0]
-        if method == "GET" and path.endswith("/tags/list") and status == 200:
+        # A listing starts with a request without a `last` cursor; continuations and the
+        # completeness probe belong to the same listing (they show in the request totals).
+        if method == "GET" and path.endswith("/tags/list") and status == 200 and "last=" not in uri:
             repo = path.removeprefix("/v2/").removesuffix("/tags/list")
             counts[repo] = counts.get(repo, 0) + 1
     return counts

@@ -30,6 +30,8 @@ from tests.support.servers import RegistryServer  # noqa: E402
 from tests.support.tokenserver import Grant  # noqa: E402
 
 # demo/app: 12 tags, three pages of at most 5. With preReleaseTag '^$' the pin is 2.0.0.
+# Pages of 5: the proxy asks for them (default_page) as a registry that pages by default would.
+MAXTAGS = 5
 APP = "demo/app"
 APP_TAGS = (
     "1.0.0",
@@ -95,7 +97,7 @@ def seeded() -> Iterator[Seeded]:
     binary = _tool("DOCKERFEED_REGISTRY3")
     users = {"ci": secrets.token_urlsafe(18), "admin": secrets.token_urlsafe(18)}
     with RegistryServer(
-        "v3", auth="token", users=users, grants=GRANTS, pusher="admin", maxtags=5, binary=binary
+        "v3", auth="token", users=users, grants=GRANTS, pusher="admin", maxtags=MAXTAGS, binary=binary
     ) as server:
         creds = server.push_credentials
         seeded = Seeded(server)
@@ -107,7 +109,9 @@ def seeded() -> Iterator[Seeded]:
 @pytest.fixture
 def proxy(seeded: Seeded) -> Iterator[FaultProxy]:
     """A fresh proxy (its own port, so no client cache carries over) in front of `seeded`."""
-    with FaultProxy(seeded.server.url, token_upstream=seeded.token_upstream, lifetime=600) as p:
+    with FaultProxy(
+        seeded.server.url, token_upstream=seeded.token_upstream, lifetime=600, default_page=MAXTAGS
+    ) as p:
         yield p
 
 

@@ -21,7 +21,7 @@ from dockerfeed.registry import FeedSettings
 from dockerfeed.resolve import Pin, resolve_image
 from dockerfeed.versions import VersionRule
 from pulumi_dockerfeed import DockerFeed, ImageVersion
-from tests.faults.conftest import APP, LIB, Seeded
+from tests.faults.conftest import APP, LIB, MAXTAGS, Seeded
 from tests.support.faultproxy import FaultProxy, delay, respond
 from tests.support.stack import stack
 
@@ -59,7 +59,9 @@ class Crowd:
 def crowd(seeded: Seeded) -> Iterator[Crowd]:
     token_server = seeded.server.token_server
     assert token_server is not None
-    with FaultProxy(seeded.server.url, token_upstream=seeded.token_upstream, lifetime=300) as proxy:
+    with FaultProxy(
+        seeded.server.url, token_upstream=seeded.token_upstream, lifetime=300, default_page=MAXTAGS
+    ) as proxy:
         flaky(proxy)
         settings = FeedSettings(feed_uri=proxy.host, username=seeded.user, password=seeded.password)
         token_server.clear_requests()
@@ -123,7 +125,9 @@ def crowd_program() -> None:
 def test_pulumi_stack_of_12_under_slow_flaky_registry(seeded: Seeded, tmp_path: Path) -> None:
     token_server = seeded.server.token_server
     assert token_server is not None
-    with FaultProxy(seeded.server.url, token_upstream=seeded.token_upstream, lifetime=300) as proxy:
+    with FaultProxy(
+        seeded.server.url, token_upstream=seeded.token_upstream, lifetime=300, default_page=MAXTAGS
+    ) as proxy:
         flaky(proxy)
         st = stack(
             tmp_path,

@@ -19,7 +19,7 @@ import pytest
 from pulumi import automation as auto
 
 from pulumi_dockerfeed import DockerFeed, ImageVersion
-from tests.faults.conftest import APP, APP_STABLE, LIB, LIB_LATEST, Seeded
+from tests.faults.conftest import APP, APP_STABLE, LIB, LIB_LATEST, MAXTAGS, Seeded
 from tests.support.faultproxy import (
     Action,
     FaultProxy,
@@ -36,7 +36,7 @@ from tests.support.stack import raw_export, resource_state, resources, stack
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 TAGS = r"^/v2/demo/app/tags/list"
-PAGE1 = TAGS + r"\?n="
+PAGE1 = TAGS + r"$"  # the first page: asked without `n` or a cursor
 PAGE2 = TAGS + r"\?last=1\.3\.0"
 PAGE3 = TAGS + r"\?last=2\.0\.0-rc\.1"
 TOKEN = r"^/token\?"
@@ -69,7 +69,9 @@ class Scenario:
 @pytest.fixture(scope="module")
 def scenario(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
     work = tmp_path_factory.mktemp("pulumi-faults")
-    with FaultProxy(seeded.server.url, token_upstream=seeded.token_upstream, lifetime=600) as proxy:
+    with FaultProxy(
+        seeded.server.url, token_upstream=seeded.token_upstream, lifetime=600, default_page=MAXTAGS
+    ) as proxy:
         st = stack(
             work,
             program,
@@ -166,8 +168,8 @@ def _lasting(proxy: FaultProxy, name: str) -> list[str]:
     """Install a lasting fault; return what the refresh error must name."""
     url = proxy.url
     if name == "link-loop":
-        proxy.add("GET", PAGE2, set_headers(Link=f'</v2/{APP}/tags/list?n=10000>; rel="next"'), times=100)
-        return ["loops", f"{url}/v2/{APP}/tags/list?n=10000"]
+        proxy.add("GET", PAGE2, set_headers(Link=f'</v2/{APP}/tags/list>; rel="next"'), times=100)
+        return ["loops", f"{url}/v2/{APP}/tags/list again"]
     if name == "link-other-host":
         proxy.add(
             "GET",

@@ -350,8 +350,12 @@ class FaultProxy:
         token_upstream: str | None = None,
         token_prefix: str = "/token",
         lifetime: float = DEFAULT_LIFETIME,
+        default_page: int | None = None,
     ) -> None:
         self.upstream = upstream.rstrip("/") if upstream else None
+        # distribution answers every tag to a request without `n`; with default_page the proxy
+        # plays a registry that pages by default (Docker Hub, ECR, ACR), so faults can hit page 3.
+        self.default_page = default_page
         self.token_upstream = token_upstream.rstrip("/") if token_upstream else None
         self.token_prefix = token_prefix
         self.lifetime = lifetime
@@ -512,9 +516,10 @@ class FaultProxy:
             headers["Host"] = parts.netloc
             if request.body:
                 headers["Content-Length"] = str(len(request.body))
-            conn.request(
-                request.method, parts.path + request.path, body=request.body or None, headers=headers
-            )
+            path = request.path
+            if self.default_page and path.split("?")[0].endswith("/tags/list") and "n=" not in path:
+                path += ("&" if "?" in path else "?") + f"n={self.default_page}"
+            conn.request(request.method, parts.path + path, body=request.body or None, headers=headers)
             resp = conn.getresponse()
             body = resp.read() if request.method != "HEAD" else b""
             length = resp.getheader("Content-Length")

@@ -140,10 +140,13 @@ PAGE_SIZES_LEARNED = _PageSizes()
 def _set_n(url: str, size: int | None) -> str:
     """`url` with its `n` query parameter set to `size` (removed for None), the rest kept."""
     parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "n"]
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(k, v) for k, v in query if k != "n"]
     if size is not None:
-        query.insert(0, ("n", str(size)))
-    return parts._replace(query=urlencode(query)).geturl()
+        # In place when the server's URL has an `n`, so the rest of its URL reads as it sent it.
+        at = next((i for i, (k, _) in enumerate(query) if k == "n"), len(kept))
+        kept.insert(at, ("n", str(size)))
+    return parts._replace(query=urlencode(kept)).geturl()
 
 
 def _smaller(size: int) -> int | None:

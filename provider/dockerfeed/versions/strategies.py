@@ -226,7 +226,7 @@ class OctopusStrategy(Strategy):
         for tag, text in zip(tags, texts, strict=True):
             rest = text.lstrip(strip)
             head = text.removesuffix(rest)
-            if rest[:1].isspace() and not rest.isspace():
+            if rest and rest[0] <= " " and not rest.isspace():
                 # Octopus allows spaces before and between the numbers (` 2`, `1 .2`): the head
                 # seen here is then not all of them, so it must not prune. Parse exactly.
                 numbers = _EXACT

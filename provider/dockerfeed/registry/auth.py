@@ -498,7 +498,7 @@ def raise_for_denied(response: httpx.Response, what: str, credentials: Credentia
         if credentials is None:
             raise CredentialsRequired(
                 f"{what} answered 401: this registry needs credentials; give username and password "
-                "(or useDockerConfig)"
+                "(or useDockerConfig; --docker-config on the command line)"
             )
         raise BadCredentials(
             f"{what} answered 401 for {credentials.describe()} — check the password or token"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -24,41 +24,11 @@ from dockerfeed.registry import (
     TLSFailure,
     Unreachable,
     auth,
-    transport,
 )
 from dockerfeed.registry.credentials import docker_config_credentials, resolve_credentials
+from tests.support.recorded import V2, basic_credentials, use
 
-Handler = Callable[[httpx.Request], httpx.Response]
-V2 = {"Docker-Distribution-API-Version": "registry/2.0"}
 CHALLENGE = 'Bearer realm="https://auth.example.com/token",service="r.example.com"'
-
-
-@pytest.fixture(autouse=True)
-def _fresh_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    transport.reset_clients()
-    monkeypatch.setattr(transport.DEFAULT_POLICY, "sleep", lambda _s: None)
-    yield
-    transport.transport_factory = None
-    transport.reset_clients()
-
-
-def use(handler: Handler) -> list[httpx.Request]:
-    seen: list[httpx.Request] = []
-
-    def record(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return handler(request)
-
-    transport.transport_factory = lambda _settings: httpx.MockTransport(record)
-    return seen
-
-
-def basic(request: httpx.Request) -> tuple[str, str] | None:
-    header = request.headers.get("authorization", "")
-    if not header.startswith("Basic "):
-        return None
-    user, _, password = base64.b64decode(header[6:]).decode().partition(":")
-    return user, password
 
 
 class TokenRegistry:
@@ -100,7 +70,7 @@ class TokenRegistry:
                     return httpx.Response(401, json={"error": "invalid_grant"})
                 scopes = httpx.QueryParams(request.content.decode()).get("scope", "").split()
                 return self.token(subject, scopes)
-            creds = basic(request)
+            creds = basic_credentials(request)
             subject = None
             if creds is not None:
                 user, password = creds
@@ -172,7 +142,7 @@ def test_token_cache_is_per_identity() -> None:
     seen = use(server)
     for user in ("a", "b", "a", "b"):
         Registry(FeedSettings("https://r.example.com", username=user, password=f"p{user}")).list_tags("x")
-    assert [basic(r) for r in token_requests(seen)] == [("a", "pa"), ("b", "pb")]
+    assert [basic_credentials(r) for r in token_requests(seen)] == [("a", "pa"), ("b", "pb")]
 
 
 def test_token_cache_honours_issued_at_and_at_least_60_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -250,7 +220,7 @@ def test_identity_token_falls_back_to_get_on_404_in_listing_and_validation(
     reg = Registry(settings)
     assert "accepted by the token service" in reg.validate(reg.ping())
     assert Registry(settings).list_tags("x") == ["1.0"]
-    assert [(r.method, basic(r)) for r in token_requests(seen)] == [
+    assert [(r.method, basic_credentials(r)) for r in token_requests(seen)] == [
         ("POST", None),
         ("GET", ("<token>", "rt-123")),
         ("POST", None),
@@ -323,7 +293,7 @@ def test_redirect_to_another_host_drops_authorization() -> None:
             return httpx.Response(200, headers=V2, json={"tags": ["1.0"]})
         if request.url.path == "/v2/":
             return httpx.Response(401, headers={**V2, "WWW-Authenticate": 'Basic realm="r"'})
-        if basic(request) is None:
+        if basic_credentials(request) is None:
             return httpx.Response(401, headers={**V2, "WWW-Authenticate": 'Basic realm="r"'})
         return httpx.Response(307, headers={"Location": "https://cdn.example.net/list?sig=abc"})
 

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from dockerfeed import cli
-from dockerfeed.registry import transport
-
-V2 = {"Docker-Distribution-API-Version": "registry/2.0"}
+from tests.support.recorded import V2, use
 
 
 @pytest.fixture(autouse=True)
-def _registry() -> Iterator[None]:
-    transport.reset_clients()
-
+def _registry() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/v2/":
             return httpx.Response(200, headers=V2)
@@ -29,10 +24,7 @@ def _registry() -> Iterator[None]:
             return httpx.Response(200, headers=V2, json={"name": "team/app", "tags": ["1.0", "1.1"]})
         return httpx.Response(404, headers=V2, json={"errors": [{"code": "NAME_UNKNOWN"}]})
 
-    transport.transport_factory = lambda _settings: httpx.MockTransport(handler)
-    yield
-    transport.transport_factory = None
-    transport.reset_clients()
+    use(handler)  # tests/unit/conftest.py resets the registry package around every test
 
 
 def test_test_prints_each_step(capsys: pytest.CaptureFixture[str]) -> None:

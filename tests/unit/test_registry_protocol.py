@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -23,32 +22,9 @@ from dockerfeed.registry import (
     Registry,
     normalize_image,
     parse_feed_uri,
-    transport,
 )
 from dockerfeed.registry.auth import parse_challenges, token_expiry
-
-Handler = Callable[[httpx.Request], httpx.Response]
-V2 = {"Docker-Distribution-API-Version": "registry/2.0"}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_state() -> Iterator[None]:
-    transport.reset_clients()
-    yield
-    transport.transport_factory = None
-    transport.reset_clients()
-
-
-def use(handler: Handler) -> list[httpx.Request]:
-    seen: list[httpx.Request] = []
-
-    def record(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return handler(request)
-
-    transport.transport_factory = lambda _settings: httpx.MockTransport(record)
-    return seen
-
+from tests.support.recorded import V2, Handler, use
 
 # --- references -------------------------------------------------------------------------------
 

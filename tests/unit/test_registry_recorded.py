@@ -7,7 +7,6 @@ distribution server shows. Generic paging/digest edge cases live in test_registr
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -23,40 +22,7 @@ from dockerfeed.registry import (
     transport,
 )
 from dockerfeed.registry import test_feed as check_feed
-
-Handler = Callable[[httpx.Request], httpx.Response]
-V2 = {"Docker-Distribution-API-Version": "registry/2.0"}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
-    transport.reset_clients()
-    sleeps: list[float] = []
-    # Retries must not slow the suite down: record the backoff instead of sleeping it.
-    monkeypatch.setattr(transport.DEFAULT_POLICY, "sleep", sleeps.append)
-    yield sleeps
-    transport.transport_factory = None
-    transport.reset_clients()
-
-
-def use(handler: Handler) -> list[httpx.Request]:
-    seen: list[httpx.Request] = []
-
-    def record(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return handler(request)
-
-    transport.transport_factory = lambda _settings: httpx.MockTransport(record)
-    return seen
-
-
-def basic_user(request: httpx.Request) -> tuple[str, str] | None:
-    header = request.headers.get("authorization", "")
-    if not header.startswith("Basic "):
-        return None
-    user, _, password = base64.b64decode(header[6:]).decode().partition(":")
-    return user, password
-
+from tests.support.recorded import V2, Handler, basic_credentials, use
 
 # --- Docker Hub ---------------------------------------------------------------------------------
 
@@ -124,14 +90,14 @@ def test_docker_hub_single_name_is_library_and_uses_an_anonymous_hub_token() -> 
     assert "authorization" not in token.headers
 
 
-def test_docker_hub_429_reports_the_rate_limit_headers(_fresh_state: list[float]) -> None:
+def test_docker_hub_429_reports_the_rate_limit_headers(retry_sleeps: list[float]) -> None:
     use(docker_hub(["1.25"], limit_tags=True))
     with pytest.raises(RateLimited) as e:
         Registry(FeedSettings("docker.io")).list_tags("nginx")
     assert "ratelimit-limit 100;w=21600" in str(e.value)
     assert "remaining 0;w=21600" in str(e.value)
     # Bounded retries that honoured Retry-After (1 s), never an endless loop.
-    assert _fresh_state == [1.0] * (transport.DEFAULT_POLICY.attempts - 1)
+    assert retry_sleeps == [1.0] * (transport.DEFAULT_POLICY.attempts - 1)
 
 
 def test_docker_hub_has_no_catalog() -> None:
@@ -200,7 +166,7 @@ def ecr(tags: list[str], password: str = "ecr-token") -> Handler:
     """ECR: Basic auth with user AWS; n above 1000 → 400; opaque `last` cursors in Link."""
 
     def handler(request: httpx.Request) -> httpx.Response:
-        if basic_user(request) != ("AWS", password):
+        if basic_credentials(request) != ("AWS", password):
             return httpx.Response(
                 401,
                 headers={

@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 # every Pulumi command starts a provider process and imports this module in the program too,
 # and most of them (preview, diff-only runs) never need the heavy parts.
 
-
 FEED_INPUTS = (
     "feedUri",
     "registryPath",

@@ -145,13 +145,10 @@ def fresh_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sleeps]:
 
 @pytest.fixture
 def short_timeout(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
-    """Make the client's read timeout small. The product has no setting for it: transport.py
-    builds every client with the module constant TIMEOUT (30 s read, 10 s connect), so the test
-    replaces the constant before the first client is created."""
-    import httpx
+    """Make the client's timeout small through DOCKERFEED_HTTP_TIMEOUT, as a user would."""
 
     def set_timeout(seconds: float) -> None:
         transport.reset_clients()
-        monkeypatch.setattr(transport, "TIMEOUT", httpx.Timeout(seconds, connect=seconds))
+        monkeypatch.setenv(transport.TIMEOUT_ENV, str(seconds))
 
     return set_timeout

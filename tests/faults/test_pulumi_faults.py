@@ -23,6 +23,7 @@ from tests.faults.conftest import APP, APP_STABLE, LIB, LIB_LATEST, MAXTAGS, See
 from tests.support.faultproxy import (
     Action,
     FaultProxy,
+    delay,
     drop_headers,
     error_json,
     reset,
@@ -35,6 +36,7 @@ from tests.support.stack import raw_export, resource_state, resources, stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
+PROVIDER_TIMEOUT = 4.0  # seconds, DOCKERFEED_HTTP_TIMEOUT for the provider process
 TAGS = r"^/v2/demo/app/tags/list"
 PAGE1 = TAGS + r"$"  # the first page: asked without `n` or a cursor
 PAGE2 = TAGS + r"\?last=1\.3\.0"
@@ -78,6 +80,8 @@ def scenario(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             project="dockerfeed-faults",
             config={"feedUri": proxy.host, "username": seeded.user},
             secrets={"password": seeded.password},
+            # The provider process reads it: a slow first byte past it is a clean failure.
+            env={"DOCKERFEED_HTTP_TIMEOUT": str(PROVIDER_TIMEOUT)},
         )
         yield Scenario(st, proxy, seeded, work)
 
@@ -194,6 +198,9 @@ def _lasting(proxy: FaultProxy, name: str) -> list[str]:
     if name == "truncated-page":
         proxy.add("GET", PAGE2, truncate(0.5), times=100)
         return [f"GET {url}/v2/{APP}/tags/list?last=1.3.0", "broke off"]
+    if name == "slow-first-byte":
+        proxy.add("GET", PAGE2, delay(PROVIDER_TIMEOUT + 3), times=100)
+        return [f"GET {url}/v2/{APP}/tags/list?last=1.3.0", "timed out"]
     raise AssertionError(name)
 
 
@@ -207,6 +214,7 @@ def _lasting(proxy: FaultProxy, name: str) -> list[str]:
         "token-500",
         "digest-mismatch",
         "truncated-page",
+        "slow-first-byte",
     ],
 )
 def test_refresh_with_a_lasting_fault_fails_cleanly_and_keeps_state(scenario: Scenario, name: str) -> None:

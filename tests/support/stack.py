@@ -64,6 +64,7 @@ def stack(
     config: Mapping[str, str] | None = None,
     secrets: Mapping[str, str] | None = None,
     passphrase: str = "dockerfeed-test-passphrase",
+    env: Mapping[str, str] | None = None,
 ) -> auto.Stack:
     """A stack on a file backend under `work_dir`, with its config set."""
     bin_dir = pulumi_bin()
@@ -80,6 +81,7 @@ def stack(
         # make that this virtualenv's Python, so it imports the same dockerfeed.
         "PULUMI_RUNTIME_VIRTUALENV": str(Path(sys.executable).parent.parent),
         "PATH": os.pathsep.join([str(bin_dir), python_dir, os.environ.get("PATH", "")]),
+        **(env or {}),
     }
     options = auto.LocalWorkspaceOptions(
         work_dir=str(work_dir),

@@ -22,6 +22,7 @@ from dockerfeed.registry import (
     Registry,
     normalize_image,
     parse_feed_uri,
+    transport,
 )
 from dockerfeed.registry.auth import parse_challenges, token_expiry
 from tests.support.recorded import V2, Handler, use
@@ -395,3 +396,15 @@ def test_big_unpaged_answers_are_not_probed() -> None:
     seen = use(distribution_like(tags))
     assert len(Registry(FeedSettings("https://r.example.com")).list_tags("app")) == 20_000
     assert [r.url.path for r in seen] == ["/v2/", "/v2/app/tags/list"]
+
+
+def test_http_timeout_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert transport.http_timeout() == transport.TIMEOUT
+    monkeypatch.setenv("DOCKERFEED_HTTP_TIMEOUT", "2.5")
+    assert transport.http_timeout() == httpx.Timeout(2.5, connect=2.5)
+    monkeypatch.setenv("DOCKERFEED_HTTP_TIMEOUT", "120")
+    assert transport.http_timeout() == httpx.Timeout(120, connect=10)
+    for bad in ("soon", "0", "-1", "99999"):
+        monkeypatch.setenv("DOCKERFEED_HTTP_TIMEOUT", bad)
+        with pytest.raises(InvalidReference, match="DOCKERFEED_HTTP_TIMEOUT"):
+            transport.http_timeout()

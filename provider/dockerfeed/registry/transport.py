@@ -7,6 +7,7 @@ nothing here is ever pickled. Retries sit below auth, so each request is retried
 from __future__ import annotations
 
 import email.utils
+import os
 import ssl
 import threading
 import time
@@ -22,6 +23,22 @@ USER_AGENT = "pulumi-dockerfeed/0.1 (+https://github.com/pulumi-dockerfeed)"
 # 501 and 505 are permanent.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+# Seconds to wait for a connection and for each read; DOCKERFEED_HTTP_TIMEOUT overrides the
+# default for slow registries (or for tests of slow ones). Read when a client is created.
+TIMEOUT_ENV = "DOCKERFEED_HTTP_TIMEOUT"
+
+
+def http_timeout() -> httpx.Timeout:
+    raw = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not raw:
+        return TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds <= 3600:
+        raise InvalidReference(f"{TIMEOUT_ENV}={raw!r} is not a number of seconds between 0 and 3600")
+    return httpx.Timeout(seconds, connect=min(seconds, 10.0))
 
 
 class RetryPolicy:
@@ -141,7 +158,7 @@ def get_client(settings: FeedSettings) -> httpx.Client:
                 )
             client = httpx.Client(
                 transport=RetryTransport(inner),
-                timeout=TIMEOUT,
+                timeout=http_timeout(),
                 follow_redirects=True,
                 headers={"User-Agent": USER_AGENT},
                 trust_env=True,

@@ -283,3 +283,18 @@ def test_diff_image_feed_api_version_auto_accepts_what_was_detected(value: str |
     feed = dict(FEED) if value is None else {**FEED, "apiVersion": value}
     assert not changed(ImageVersionProvider(), olds, {**IMAGE, **PIN, "feed": feed})
     assert changed(ImageVersionProvider(), olds, {**IMAGE, **PIN, "feed": {**FEED, "apiVersion": "v1"}})
+
+
+def test_feed_diff_reports_an_api_version_change_found_by_refresh_until_acknowledged() -> None:
+    provider = DockerFeedProvider()
+    inputs = {"feedUri": "localhost:5000"}
+    refreshed = {**inputs, "apiVersion": "v1", "previousApiVersion": "v2"}
+    # The refresh's own diff: the stored inputs have not seen v1 yet.
+    assert provider.diff("id", refreshed, inputs).changes is True
+    # The refresh stored apiVersionSeen=v1; check carries it into the next up: no change.
+    stored = {**inputs, "apiVersionSeen": "v1"}
+    checked = provider.check(stored, dict(inputs)).inputs
+    assert checked["apiVersionSeen"] == "v1"
+    assert provider.diff("id", refreshed, checked).changes is False
+    # Without a change found by a refresh there is nothing to acknowledge.
+    assert provider.diff("id", {**inputs, "apiVersion": "v2"}, inputs).changes is False

@@ -46,7 +46,10 @@ FEED_INPUTS = (
     "caCertificate",
     "insecureSkipTlsVerify",
 )
-FEED_OUTPUTS = ("registryUrl", "pullAddress", "authScheme", "catalogSupported")
+FEED_OUTPUTS = ("registryUrl", "pullAddress", "authScheme", "catalogSupported", "previousApiVersion")
+# The API version a refresh found, written into the stored inputs (as `tag`/`digest` are for
+# ImageVersion) so that the refresh's diff can tell a new change from an acknowledged one.
+API_SEEN = "apiVersionSeen"
 IMAGE_INPUTS = (
     "feed",
     "image",
@@ -90,10 +93,13 @@ def _message(e: Exception) -> ProviderError:
 class DockerFeedProvider(ResourceProvider):
     """Creating or updating a feed discovers its API version and validates the credentials."""
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         from dockerfeed.resources.models import FeedInputs, check_failures
 
-        return CheckResult(news, _failures(check_failures(FeedInputs, news)))
+        checked = dict(news)
+        if olds.get(API_SEEN) and not news.get(API_SEEN):
+            checked[API_SEEN] = olds[API_SEEN]
+        return CheckResult(checked, _failures(check_failures(FeedInputs, news)))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = []
@@ -104,16 +110,29 @@ class DockerFeedProvider(ResourceProvider):
                 continue
             if _changed(old, new):
                 changed.append(key)
+        # A refresh found another API version and the stored inputs have not acknowledged it.
+        if olds.get("previousApiVersion") and news.get(API_SEEN) != olds.get("apiVersion"):
+            changed.append("apiVersion")
         return DiffResult(changes=bool(changed), replaces=[], stables=[], delete_before_replace=False)
 
-    def _connect(self, props: dict[str, Any]) -> dict[str, Any]:
-        from dockerfeed.registry import Registry, RegistryError
+    def _connect(self, props: dict[str, Any], *, redetect: bool = False) -> dict[str, Any]:
+        from dockerfeed.registry import NotARegistry, Registry, RegistryError
         from dockerfeed.resources.models import FeedInputs
 
         inputs = FeedInputs.model_validate(props)
         try:
-            registry = Registry(inputs.settings())
-            info = registry.ping()
+            try:
+                registry = Registry(inputs.settings())
+                info = registry.ping()
+            except NotARegistry:
+                # On refresh `props` are the outputs, whose apiVersion is the one detected
+                # before. When the registry no longer speaks it, detect afresh: a registry that
+                # changed API version is drift to show, not an error.
+                if not redetect or inputs.api_version == "auto":
+                    raise
+                inputs = inputs.model_copy(update={"api_version": "auto"})
+                registry = Registry(inputs.settings())
+                info = registry.ping()
             registry.validate(info)
             catalog = registry.catalog_supported()
         except RegistryError as e:
@@ -125,6 +144,7 @@ class DockerFeedProvider(ResourceProvider):
             pullAddress=info.pull_address,
             authScheme=info.auth_scheme,
             catalogSupported=catalog,
+            previousApiVersion=None,
         )
         return outs
 
@@ -135,7 +155,15 @@ class DockerFeedProvider(ResourceProvider):
         return UpdateResult(self._connect(news))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        return ReadResult(id_, self._connect(props))
+        before = props.get("apiVersion")
+        outs = self._connect(props, redetect=True)
+        moved = before is not None and before != outs["apiVersion"]
+        outs["previousApiVersion"] = before if moved else props.get("previousApiVersion")
+        # The stored inputs: as given (the requested apiVersion is not kept in the outputs, and
+        # `auto` is what a missing one means) plus the version this refresh saw.
+        inputs = _inputs(props, tuple(k for k in FEED_INPUTS if k != "apiVersion"))
+        inputs[API_SEEN] = outs["apiVersion"]
+        return ReadResult(id_, outs, inputs)
 
 
 def _feed_changed(old: Any, new: Any) -> bool:

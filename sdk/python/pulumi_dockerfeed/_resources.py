@@ -22,6 +22,7 @@ _NAMES = {
     "pull_address": "pullAddress",
     "auth_scheme": "authScheme",
     "catalog_supported": "catalogSupported",
+    "previous_api_version": "previousApiVersion",
     "version_range": "versionRange",
     "pre_release_tag": "preReleaseTag",
     "tag_include": "tagInclude",
@@ -107,6 +108,9 @@ class DockerFeed(_Translated, module="dockerfeed", name="DockerFeed"):
     """`anonymous`, `basic` or `bearer`."""
     catalog_supported: pulumi.Output[bool]
     """Whether the catalog (`/v2/_catalog`) answers for these credentials."""
+    previous_api_version: pulumi.Output[str | None]
+    """The API version the feed answered before a refresh found it changed (set when a refresh saw
+    `apiVersion` change)."""
 
     def __init__(
         self,
@@ -143,6 +147,7 @@ class DockerFeed(_Translated, module="dockerfeed", name="DockerFeed"):
             "pull_address": None,
             "auth_scheme": None,
             "catalog_supported": None,
+            "previous_api_version": None,
         }
         opts = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(additional_secret_outputs=["password"])

@@ -255,9 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("pick", _cmd_pick, "choose the latest matching tag from a list (offline)")
     p.add_argument("tags", nargs="*", help="tags; read one per line from stdin when none given")
     _add_rule_options(p)
-    p.add_argument(
-        "--current", metavar="TAG", help="the tag pinned now (docker strategy keeps its variant)"
-    )
+    p.add_argument("--current", metavar="TAG", help="the tag pinned now (docker strategy keeps its variant)")
     p.add_argument("--all", action="store_true", help="print every eligible tag, ascending")
     p.add_argument("--json", action="store_true", help="print JSON for machines")
     return parser

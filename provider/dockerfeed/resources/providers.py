@@ -159,6 +159,8 @@ class DockerFeedProvider(ResourceProvider):
         outs = self._connect(props, redetect=True)
         moved = before is not None and before != outs["apiVersion"]
         outs["previousApiVersion"] = before if moved else props.get("previousApiVersion")
+        if not moved:
+            return ReadResult(id_, outs)  # a quiet refresh leaves the stored inputs as they are
         # The stored inputs: as given (the requested apiVersion is not kept in the outputs, and
         # `auto` is what a missing one means) plus the version this refresh saw.
         inputs = _inputs(props, tuple(k for k in FEED_INPUTS if k != "apiVersion"))

@@ -49,7 +49,5 @@ class VersionRuleError(ValueError):
         return (_rebuild, (self.property, self.reason, self.text, self.position))
 
 
-def _rebuild(
-    property: str, reason: str, text: str | None, position: int | None
-) -> VersionRuleError:
+def _rebuild(property: str, reason: str, text: str | None, position: int | None) -> VersionRuleError:
     return VersionRuleError(property, reason, text=text, position=position)

@@ -177,9 +177,7 @@ class _Parser:
                 raise self.fail(inner_start, "expected a version")
             if not (lower_inclusive and upper_inclusive):
                 bad = start if not lower_inclusive else end - 1
-                raise self.fail(
-                    bad, f"one version means exactly that version: write [{inner.strip()}]"
-                )
+                raise self.fail(bad, f"one version means exactly that version: write [{inner.strip()}]")
             key = self.bound_key(inner.strip(), inner_start + _lead(inner))
             return Interval((key, True), (key, True))
         comma = commas[0]

@@ -47,13 +47,9 @@ class VersionRule:
     variant: str | None = None
     # Compiled forms, filled in by __post_init__ (derived, so not part of equality).
     range: VersionRange | None = field(default=None, init=False, compare=False, repr=False)
-    pre_release_re: re.Pattern[str] | None = field(
-        default=None, init=False, compare=False, repr=False
-    )
+    pre_release_re: re.Pattern[str] | None = field(default=None, init=False, compare=False, repr=False)
     include_re: re.Pattern[str] | None = field(default=None, init=False, compare=False, repr=False)
-    exclude_res: tuple[re.Pattern[str], ...] = field(
-        default=(), init=False, compare=False, repr=False
-    )
+    exclude_res: tuple[re.Pattern[str], ...] = field(default=(), init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         compiled, errors = _check(
@@ -165,9 +161,7 @@ def _check(
             )
         else:
             try:
-                compiled["pre_release_re"] = _compile(
-                    pre_release_tag, "preReleaseTag", "pre-release rule"
-                )
+                compiled["pre_release_re"] = _compile(pre_release_tag, "preReleaseTag", "pre-release rule")
             except VersionRuleError as e:
                 errors["preReleaseTag"] = e
 

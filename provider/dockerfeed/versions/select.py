@@ -101,9 +101,7 @@ class _Checks:
         """The version rule that refuses a version, if any."""
         if self.in_range is not None and not self.in_range(key):
             return Reason.RANGE
-        if self.allow_label is not None and not self.allow_label(
-            self.rule.strategy_impl.label(text)
-        ):
+        if self.allow_label is not None and not self.allow_label(self.rule.strategy_impl.label(text)):
             return Reason.PRERELEASE
         return None
 
@@ -315,18 +313,14 @@ class Selection:
         return "signature/attestation tag"
 
 
-def select_latest(
-    tags: Iterable[str], rule: VersionRule, *, current: str | None = None
-) -> Selection:
+def select_latest(tags: Iterable[str], rule: VersionRule, *, current: str | None = None) -> Selection:
     """The highest tag that `rule` allows; `current` is the tag pinned now, if any.
 
     The docker strategy takes the variant and the count of numbers from `current`.
     """
     tag_tuple = tuple(tags)
     best = _winner(tag_tuple, rule, current)
-    selection = Selection(
-        winner=None, considered=len(tag_tuple), rule=rule, current=current, tags=tag_tuple
-    )
+    selection = Selection(winner=None, considered=len(tag_tuple), rule=rule, current=current, tags=tag_tuple)
     if best is not None:
         # Set after construction: building the Candidate uses the selection's strategy.
         object.__setattr__(selection, "winner", selection._candidate(best))

@@ -94,9 +94,7 @@ class Strategy:
             key = scan(text)
             if key is None or key is VARIANT:
                 continue
-            if best_key is not None and (
-                key < best_key or (key == best_key and tag <= best_tag)
-            ):
+            if best_key is not None and (key < best_key or (key == best_key and tag <= best_tag)):
                 continue
             if accept(tag, text, key):
                 best_key, best_tag, best_text = key, tag, text
@@ -143,9 +141,7 @@ _RELEASE_TAIL: tuple[int, LabelKey] = (1, ())
 _SMALL_INTS: dict[str, int] = {str(i): i for i in range(1000)}
 
 
-def _head_numbers(
-    head: str, span_filter: Callable[[SortKey, SortKey], bool] | None
-) -> tuple[int, ...]:
+def _head_numbers(head: str, span_filter: Callable[[SortKey, SortKey], bool] | None) -> tuple[int, ...]:
     """The four numbers of a tag's leading `v1.2.3`, _EXACT when the exact parser must decide,
     or _SKIP when the range excludes every version with these numbers."""
     if not head:
@@ -252,9 +248,7 @@ class OctopusStrategy(Strategy):
                     key = parsed[0]
                 else:
                     key = numbers + tail
-            if best_key is not None and (
-                key < best_key or (key == best_key and tag <= best_tag)
-            ):
+            if best_key is not None and (key < best_key or (key == best_key and tag <= best_tag)):
                 continue
             if accept(tag, text, key):
                 best_key, best_tag, best_text = key, tag, text

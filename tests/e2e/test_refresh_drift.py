@@ -21,7 +21,7 @@ from pulumi import automation as auto
 from pulumi_dockerfeed import DockerFeed, FeedSettingsArgs, ImageVersion
 from tests.support.images import delete_tag, list_tags, push_image, push_image_info
 from tests.support.servers import RegistryServer
-from tests.support.stack import raw_export, resource_state, resources, stack
+from tests.support.stack import raw_export, resource_state, resources, stack, state_snapshot
 
 pytestmark = pytest.mark.e2e
 
@@ -79,28 +79,6 @@ def outputs_of(result: auto.UpResult) -> dict[str, Any]:
 def pin_of(st: auto.Stack) -> tuple[str, str, str | None]:
     outs = resource_state(st, "app")["outputs"]
     return outs["tag"], outs["digest"], outs.get("previousTag")
-
-
-def state_without_secrets_noise(st: auto.Stack) -> list[dict[str, Any]]:
-    """Each resource's urn, inputs and outputs: what a refresh must not touch when it fails.
-
-    Secret ciphertexts are re-encrypted with a fresh nonce on every checkpoint write, so they
-    are compared by presence, not by bytes.
-    """
-
-    def scrub(value: Any) -> Any:
-        if isinstance(value, dict):
-            if value.get("4dabf18193072939515e22adb298388d") == "1b47061264138c4ac30d75fd1eb44270":
-                return "<secret>"
-            return {k: scrub(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [scrub(v) for v in value]
-        return value
-
-    return [
-        {"urn": r["urn"], "inputs": scrub(r.get("inputs")), "outputs": scrub(r.get("outputs"))}
-        for r in resources(st)
-    ]
 
 
 # ------------------------------------------------------------------------------ create, pin
@@ -169,14 +147,14 @@ def test_refresh_with_nothing_new_changes_nothing(
     push(registry, repo, "1.0.0")
     st = make_stack(registry, tmp_path, repo)
     st.up()
-    before = state_without_secrets_noise(st)
+    before = state_snapshot(st)
     assert st.refresh().summary.resource_changes == {"same": 3}
-    after = state_without_secrets_noise(st)
+    after = state_snapshot(st)
     # No output changes; the first refresh records the pin in the stored inputs (see
     # providers.py), so from then on a quiet refresh leaves the state byte for byte.
     assert [r["outputs"] for r in after] == [r["outputs"] for r in before]
     assert st.refresh().summary.resource_changes == {"same": 3}
-    assert state_without_secrets_noise(st) == after
+    assert state_snapshot(st) == after
     # A preview of the unchanged program shows nothing to do either.
     assert st.preview().change_summary == {auto.OpType.SAME: 3}
 
@@ -188,7 +166,7 @@ def test_preview_refresh_shows_the_bump_without_writing_it(
     digests = push(registry, repo, "1.0.0")
     st = make_stack(registry, tmp_path, repo)
     st.up()
-    before = state_without_secrets_noise(st)
+    before = state_snapshot(st)
 
     newer = push(registry, repo, "1.1.0")["1.1.0"]
     preview = st.preview(refresh=True)
@@ -198,7 +176,7 @@ def test_preview_refresh_shows_the_bump_without_writing_it(
     assert re.search(r'tag\s*: "1\.0\.0" => "1\.1\.0"', preview.stdout), preview.stdout
     assert newer in preview.stdout
     # Nothing was written: the stack still pins 1.0.0.
-    assert state_without_secrets_noise(st) == before
+    assert state_snapshot(st) == before
     assert pin_of(st) == ("1.0.0", digests["1.0.0"], None)
 
 
@@ -206,7 +184,7 @@ def test_preview_refresh_shows_the_bump_without_writing_it(
 
 
 def assert_refresh_fails(st: auto.Stack, *expected: str, never: tuple[str, ...] = ()) -> str:
-    before = state_without_secrets_noise(st)
+    before = state_snapshot(st)
     with pytest.raises(auto.CommandError) as failure:
         st.refresh()
     text = str(failure.value)
@@ -214,7 +192,7 @@ def assert_refresh_fails(st: auto.Stack, *expected: str, never: tuple[str, ...] 
         assert part in text, f"{part!r} not in the refresh error:\n{text[-3000:]}"
     for secret in never:
         assert secret not in text
-    assert state_without_secrets_noise(st) == before
+    assert state_snapshot(st) == before
     return text
 
 

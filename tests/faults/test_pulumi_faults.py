@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pulumi
 import pytest
@@ -32,7 +31,7 @@ from tests.support.faultproxy import (
     set_headers,
     truncate,
 )
-from tests.support.stack import raw_export, resource_state, resources, stack
+from tests.support.stack import SECRET_MARKER, raw_export, resource_state, stack, state_snapshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -42,7 +41,6 @@ PAGE1 = TAGS + r"$"  # the first page: asked without `n` or a cursor
 PAGE2 = TAGS + r"\?last=1\.3\.0"
 PAGE3 = TAGS + r"\?last=2\.0\.0-rc\.1"
 TOKEN = r"^/token\?"
-SECRET_MARKER = "4dabf18193072939515e22adb298388d"
 
 
 def program() -> None:
@@ -84,24 +82,6 @@ def scenario(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             env={"DOCKERFEED_HTTP_TIMEOUT": str(PROVIDER_TIMEOUT)},
         )
         yield Scenario(st, proxy, seeded, work)
-
-
-def snapshot(st: auto.Stack) -> list[dict[str, Any]]:
-    """Each resource's urn, inputs and outputs; secrets by presence (their nonce changes)."""
-
-    def scrub(value: Any) -> Any:
-        if isinstance(value, dict):
-            if SECRET_MARKER in value:
-                return "<secret>"
-            return {k: scrub(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [scrub(v) for v in value]
-        return value
-
-    return [
-        {"urn": r["urn"], "inputs": scrub(r.get("inputs")), "outputs": scrub(r.get("outputs"))}
-        for r in resources(st)
-    ]
 
 
 def pins(st: auto.Stack) -> dict[str, tuple[str, str]]:
@@ -151,7 +131,7 @@ def test_up_survives_transient_faults_with_the_right_pins(scenario: Scenario) ->
 def test_refresh_survives_transient_faults_and_changes_nothing(scenario: Scenario) -> None:
     proxy = scenario.proxy
     scenario.st.refresh()  # the first refresh records the pins in the stored inputs
-    before = snapshot(scenario.st)
+    before = state_snapshot(scenario.st)
     faults = [
         proxy.add("GET", TOKEN, respond(503, "token service restarting")),
         proxy.add("GET", PAGE2, reset()),
@@ -162,7 +142,7 @@ def test_refresh_survives_transient_faults_and_changes_nothing(scenario: Scenari
     proxy.clear()
     assert [f.fired for f in faults] == [1, 1, 1]
     assert result.summary.resource_changes == {"same": 4}
-    assert snapshot(scenario.st) == before
+    assert state_snapshot(scenario.st) == before
 
 
 # --------------------------------------------------------------- lasting faults: fail, keep state
@@ -219,7 +199,7 @@ def _lasting(proxy: FaultProxy, name: str) -> list[str]:
 )
 def test_refresh_with_a_lasting_fault_fails_cleanly_and_keeps_state(scenario: Scenario, name: str) -> None:
     st, proxy = scenario.st, scenario.proxy
-    before = snapshot(st)
+    before = state_snapshot(st)
     must_name = _lasting(proxy, name)
     try:
         with pytest.raises(auto.CommandError) as failure:
@@ -228,18 +208,18 @@ def test_refresh_with_a_lasting_fault_fails_cleanly_and_keeps_state(scenario: Sc
         proxy.clear()
     text = str(failure.value)
     scenario.texts.append(text)
-    assert snapshot(st) == before, "a failed refresh changed the state"
+    assert state_snapshot(st) == before, "a failed refresh changed the state"
     assert pins(st) == expected(scenario.seeded)
     for part in must_name:
         assert part in text, f"{part!r} not in the refresh error:\n{text[-3000:]}"
 
 
 def test_after_the_faults_a_refresh_is_quiet_again(scenario: Scenario) -> None:
-    before = snapshot(scenario.st)
+    before = state_snapshot(scenario.st)
     result = scenario.st.refresh()
     scenario.texts.append(result.stdout + result.stderr)
     assert result.summary.resource_changes == {"same": 4}
-    assert snapshot(scenario.st) == before
+    assert state_snapshot(scenario.st) == before
 
 
 # ------------------------------------------------------------------------------ secrets audit

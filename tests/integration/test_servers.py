@@ -403,3 +403,29 @@ def test_startup_failure_reports_the_log(
     fake.chmod(0o755)
     with pytest.raises(RegistryStartError, match=r"(?s)exited with 3.*something is wrong"):
         start_registry("v3", binary=str(fake), startup_timeout=10)
+
+
+@pytest.mark.parametrize("kind", ["token server", "fault proxy"])
+def test_in_process_servers_stay_quiet_when_a_client_hangs_up(
+    kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A client that resets a kept-alive connection (the CLI's pool does, on exit) must not put
+    a traceback into the test's stderr: CLI tests read that stderr (CI failed once on this)."""
+    import socket
+    import struct
+    import time
+
+    from tests.support.faultproxy import FaultProxy
+
+    server: TokenServer | FaultProxy = TokenServer() if kind == "token server" else FaultProxy(None)
+    with server:
+        port = server.port if isinstance(server, TokenServer) else int(server.url.rsplit(":", 1)[1])
+        for _ in range(3):
+            sock = socket.create_connection(("127.0.0.1", port))
+            time.sleep(0.05)  # the handler is now blocked reading the request line
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.close()  # RST, as a client dropping a pooled connection
+        time.sleep(0.2)
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    assert "Exception occurred" not in captured.err

@@ -37,9 +37,11 @@ import struct
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
+
+from tests.support.httpd import LoopbackHTTPServer
 
 MAX_DELAY = 15.0
 UPSTREAM_TIMEOUT = 30.0
@@ -364,7 +366,7 @@ class FaultProxy:
         self._tokens: set[str] = set()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._httpd: ThreadingHTTPServer | None = None
+        self._httpd: LoopbackHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._timer: threading.Timer | None = None
 
@@ -374,8 +376,7 @@ class FaultProxy:
         if self._httpd is not None:
             return self
         self._stopping.clear()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
-        self._httpd.daemon_threads = True
+        self._httpd = LoopbackHTTPServer(_make_handler(self))
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="faultproxy", daemon=True)
         self._thread.start()
         # Stops by itself: a forgotten proxy cannot outlive the test run by much.

@@ -1,0 +1,33 @@
+"""The in-process HTTP servers of the tests (token server, fault proxy) share this base.
+
+The standard library's server prints a traceback to ``sys.stderr`` whenever a client hangs up
+on a kept-alive connection. The CLI's connection pool does exactly that on exit, and because
+the servers run in the test process, the traceback lands in the stderr a test is reading
+(``capsys``) — a test asserting that the CLI's stderr starts with ``dockerfeed:`` then fails
+at random. A client hanging up is not an error of the server; anything else still is, and is
+kept in ``errors`` and written to the real standard error, where pytest shows it per test.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from http.server import ThreadingHTTPServer
+from typing import Any
+
+
+class LoopbackHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, handler: Any) -> None:
+        super().__init__(("127.0.0.1", 0), handler)
+        self.errors: list[BaseException] = []
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            return
+        if error is not None:
+            self.errors.append(error)
+        if sys.__stderr__ is not None:
+            traceback.print_exc(file=sys.__stderr__)

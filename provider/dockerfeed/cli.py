@@ -118,8 +118,8 @@ def _cmd_tags(args: argparse.Namespace) -> int:
         return _fail(str(e))
     if args.json:
         _print_json({"image": args.image, "tags": tags})
-    else:
-        sys.stdout.write("".join(f"{t}\n" for t in tags))
+    elif tags:
+        sys.stdout.write("\n".join(tags) + "\n")
     return EXIT_OK
 
 

@@ -486,8 +486,7 @@ class Registry:
         kind = (self.address.base_url, key)
         learned = PAGE_SIZES_LEARNED.get(kind)
         size: int | None = learned[0] if learned is not None else (None if key == "tags" else PAGE_SIZES[0])
-        items: list[str] = []
-        seen_items: set[str] = set()
+        items: dict[str, None] = {}  # an ordered set: first-seen order, duplicates dropped
         seen_urls: set[str] = set()
         # Bigger pages are tried only until the server has refused one, or on a host we know.
         may_grow = learned is None
@@ -520,15 +519,16 @@ class Registry:
             values = data.get(key)
             if values is None:
                 values = []  # Nexus answers `"tags": null` for a repository without tags
-            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            # Per-entry work runs in C (map, dict.fromkeys): 100,000 tags cost a few milliseconds.
+            if not isinstance(values, list) or not set(map(type, values)) <= {str}:
                 raise ProtocolError(f"GET {url} answered a '{key}' field that is not a list of strings")
-            fresh = [v for v in values if v not in seen_items]
-            seen_items.update(fresh)
-            items.extend(fresh)
+            before = len(items)
+            items.update(dict.fromkeys(values))
+            fresh = len(items) > before
             nxt = _link_next(link)
             if nxt is None:
                 if not fresh or not _looks_cut(len(values), _n_of(url)):
-                    return items
+                    return list(items)
                 # No Link, but the page may have been cut by a limit (Nexus): ask for the rest.
                 if size is None and may_grow:
                     size = PAGE_SIZES[0]

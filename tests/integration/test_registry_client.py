@@ -418,6 +418,28 @@ def test_tls_with_ca_without_ca_and_insecure(
         check_feed(FeedSettings(f"http://{reg.host}"))
 
 
+def test_plain_http_feed_builds_no_verifying_tls_context(
+    registry_v3_paginated: RegistryServer, unique_repo: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading the CA bundle costs ~45 ms a process; a plain-http feed must not pay it."""
+    import ssl
+
+    from dockerfeed.registry import transport
+
+    reg = registry_v3_paginated
+    repo = unique_repo("plain")
+    images.push_image(reg.url, repo, "1.0", auth=reg.push_credentials)
+
+    def no_ca_bundle(*args: object, **kwargs: object) -> ssl.SSLContext:
+        raise AssertionError("a verifying TLS context was built for a plain-http feed")
+
+    transport.reset_clients()
+    monkeypatch.setattr(ssl, "create_default_context", no_ca_bundle)
+    settings = FeedSettings(reg.url, username=reg.username, password=reg.password)
+    assert Registry(settings).list_tags(repo) == ["1.0"]
+    transport.reset_clients()
+
+
 def test_https_feed_for_a_plain_http_registry(registry_v3_paginated: RegistryServer) -> None:
     with pytest.raises(TLSFailure, match=f"does not speak TLS.*http://{registry_v3_paginated.host}"):
         check_feed(FeedSettings(f"https://{registry_v3_paginated.host}"))

@@ -142,6 +142,46 @@ def _ssl_context(settings: FeedSettings) -> ssl.SSLContext | bool:
     return True
 
 
+def _http_transport(verify: ssl.SSLContext | bool) -> httpx.HTTPTransport:
+    limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
+    return httpx.HTTPTransport(verify=verify, trust_env=True, limits=limits)
+
+
+class _SchemeTransport(httpx.BaseTransport):
+    """Plain-http requests to one transport, https to another that is built on first use.
+
+    A verifying TLS context loads the CA bundle (~45 ms, most of a short CLI run's own time); a
+    plain-http feed (loopback, a lab registry) never needs it. The plain transport never sees an
+    https URL, so its unverifying context is never used.
+    """
+
+    def __init__(self, verify: ssl.SSLContext | bool) -> None:
+        self._verify = verify
+        self._lock = threading.Lock()
+        self._plain: httpx.HTTPTransport | None = None
+        self._tls: httpx.HTTPTransport | None = None
+
+    def _for(self, scheme: str) -> httpx.HTTPTransport:
+        with self._lock:
+            if scheme == "https":
+                if self._tls is None:
+                    self._tls = _http_transport(self._verify)
+                return self._tls
+            if self._plain is None:
+                self._plain = _http_transport(False)
+            return self._plain
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._for(request.url.scheme).handle_request(request)
+
+    def close(self) -> None:
+        with self._lock:
+            for transport in (self._plain, self._tls):
+                if transport is not None:
+                    transport.close()
+            self._plain = self._tls = None
+
+
 def get_client(settings: FeedSettings) -> httpx.Client:
     """The shared client for this TLS configuration (created on first use)."""
     key = settings.tls_key
@@ -151,11 +191,7 @@ def get_client(settings: FeedSettings) -> httpx.Client:
             if transport_factory is not None:
                 inner: httpx.BaseTransport = transport_factory(settings)
             else:
-                inner = httpx.HTTPTransport(
-                    verify=_ssl_context(settings),
-                    trust_env=True,
-                    limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
-                )
+                inner = _SchemeTransport(_ssl_context(settings))
             client = httpx.Client(
                 transport=RetryTransport(inner),
                 timeout=http_timeout(),

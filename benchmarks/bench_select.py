@@ -120,8 +120,10 @@ def main() -> int:
     args = parser.parse_args()
 
     tags = realistic_tags(args.tags)
-    print(f"machine: {platform.platform()}, {platform.machine()}, "
-          f"{platform.processor() or 'cpu n/a'}, {os.cpu_count()} CPUs")
+    print(
+        f"machine: {platform.platform()}, {platform.machine()}, "
+        f"{platform.processor() or 'cpu n/a'}, {os.cpu_count()} CPUs"
+    )
     print(f"python:  {sys.version.split()[0]} ({platform.python_implementation()})")
     # Other work on the machine moves these figures a lot; say how busy it was.
     print(f"load:    {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min average)")

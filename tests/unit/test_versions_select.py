@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import random
+from unittest.mock import patch
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dockerfeed.versions import Reason, VersionRule, select_latest
+from dockerfeed.versions import Reason, Selection, VersionRule, select_latest, strategies
 
 # Shapes of real official-image tag lists (hand-written, abridged).
 NGINX = [
@@ -349,3 +352,101 @@ def test_spaces_around_numbers_do_not_let_the_fast_path_prune_a_winner(tags: lis
     selection = select_latest(tags, VersionRule.build())
     assert selection.winner is not None and selection.winner.tag == winner
     assert selection.eligible[-1].tag == winner
+
+
+# --- grouping by major (long lists) agrees with one full scan ---------------------------------
+
+_major_tag = st.one_of(
+    _tag,
+    # Many majors, leading zeros, `v`, numbers beyond Int32 and beyond a digit run's usual size.
+    st.builds(
+        "{}{}{}".format,
+        st.sampled_from(["", "v", "V", "vv", " ", "v ", "."]),
+        st.sampled_from(["0", "1", "01", "2", "9", "10", "19", "20", "24", "2024", "2147483647"])
+        | st.from_regex(r"\A[0-9]{1,14}\Z"),
+        st.sampled_from(["", ".0", ".1.2", "-alpine", ".2-alpine", "rc1", "-beta.2", "+m", ".x", "\n3"]),
+    ),
+)
+_long_rules = st.sampled_from(
+    [
+        {},
+        {"version_range": "[1.0,20.0)", "pre_release_tag": "^$"},
+        {"version_range": ">=1.2 <10 || ^12"},
+        {"tag_include": r"^\d+\.\d+\.\d+$", "tag_exclude": [r"^0\."]},
+        {"strategy": "docker", "variant": "alpine"},
+        {"strategy": "docker"},
+        {"strategy": "semver"},
+        {"strategy": "semver", "version_range": ">=2.0.0-0"},
+        {"pre_release_tag": "^beta"},
+        {"version_range": "(,1.0]"},
+        {"tag_include": r"^v?(?P<version>.+)$"},
+        {"tag_include": r"^[a-z]*-?(?P<version>[0-9].*)$", "strategy": "docker"},
+    ]
+)
+
+
+def _select_grouped(tags: list[str], rule: VersionRule, current: str | None, batch_from: int) -> Selection:
+    with patch.object(strategies, "BATCH_FROM", batch_from):
+        return select_latest(tags, rule, current=current)
+
+
+@settings(max_examples=400)
+@given(st.lists(_major_tag, max_size=40), _long_rules, st.sampled_from([None, "1.25-alpine", "1.0"]))
+def test_grouping_by_major_finds_the_winner_of_a_full_scan(
+    tags: list[str], kwargs: dict[str, object], current: str | None
+) -> None:
+    rule = VersionRule.build(**kwargs)  # type: ignore[arg-type]
+    grouped = _select_grouped(tags, rule, current, 0)
+    scanned = _select_grouped(tags, rule, current, 10**9)
+    assert grouped.winner == scanned.winner
+    eligible = scanned.eligible
+    assert grouped.winner == (eligible[-1] if eligible else None)
+
+
+def test_grouping_by_major_on_a_long_realistic_list() -> None:
+    rnd = random.Random(7)
+    variants = ["", "-alpine", "-slim", "rc1", "-rc.1", "-beta.2", "+build.5"]
+    tags = sorted(
+        {
+            f"{rnd.choice(['', 'v'])}{rnd.randint(0, 30)}.{rnd.randint(0, 30)}.{rnd.randint(0, 9)}"
+            f"{rnd.choice(variants)}"
+            for _ in range(6000)
+        }
+        | {f"2024.{m:02d}.{d:02d}.1" for m in range(1, 13) for d in range(1, 29)}
+        | {"latest", "main-3f9a2c1", "3f9a2c1", "sha256-0a1b.sig"}
+    )
+    assert len(tags) > strategies.BATCH_FROM
+    rules: list[dict[str, object]] = [
+        {},
+        {"version_range": "[1.0,20.0)", "pre_release_tag": "^$"},
+        {"version_range": ">=1.2 <10 || ^12"},
+        {"tag_include": r"^\d+\.\d+\.\d+$", "tag_exclude": [r"^0\."]},
+        {"strategy": "docker", "variant": "alpine"},
+        {"strategy": "semver", "version_range": "<3"},
+        {"pre_release_tag": "^beta"},
+        {"pre_release_tag": "^nothing-has-this$"},
+        {"version_range": "[50,60)"},
+    ]
+    for kwargs in rules:
+        rule = VersionRule.build(**kwargs)  # type: ignore[arg-type]
+        grouped = select_latest(tags, rule)
+        scanned = _select_grouped(tags, rule, None, 10**9)
+        assert grouped.winner == scanned.winner, kwargs
+
+
+@pytest.mark.parametrize(
+    ("tags", "kwargs", "winner"),
+    [
+        (["5", " 7"], {}, " 7"),  # spaces before the numbers: the leading digits are not the major
+        (["1\n", "5.5", "7"], {"version_range": "[5,6)"}, "5.5"),  # a newline inside a tag
+        (["99999999999", "3"], {}, "3"),  # above Int32: never an Octopus version
+        # ... but semver has no such limit: eleven digits are above ten
+        (["9999999999.0.0", "99999999999.0.0", "1.0.0"], {"strategy": "semver"}, "99999999999.0.0"),
+        (["9999999999.0.0", "0099999999999.0.0"], {"strategy": "semver"}, "9999999999.0.0"),
+        (["01.2", "1.10", "v1.3"], {}, "1.10"),  # one major, three spellings
+    ],
+)
+def test_grouping_by_major_on_unusual_tags(tags: list[str], kwargs: dict[str, object], winner: str) -> None:
+    rule = VersionRule.build(**kwargs)  # type: ignore[arg-type]
+    selection = _select_grouped(tags, rule, None, 0)
+    assert selection.winner is not None and selection.winner.tag == winner

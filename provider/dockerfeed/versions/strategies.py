@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from itertools import compress
 from typing import Any, TypeAlias
 
 from packaging.version import InvalidVersion, Version
@@ -62,6 +63,9 @@ class Strategy:
     # How many numbers make a full version; fewer in a range comparator is a partial (x-range).
     full_parts = 3
     max_parts = 4
+    # True when a version's key starts with its major number, read as every digit that begins
+    # the text (after one optional `v`); `best` can then skip whole majors (_best_by_major).
+    leading_major = False
 
     def scanner(self, variant: str | None, current: str | None) -> Scanner:
         raise NotImplementedError
@@ -86,6 +90,27 @@ class Strategy:
         ranges and pre-release rules cost nothing for the bulk of a long tag list.
         `span_filter` is for strategies that can rule out whole groups of tags at once.
         """
+
+        def scan_best(tags: Sequence[str], texts: Sequence[str]) -> Best:
+            return self._scan_best(
+                tags, texts, accept, variant=variant, current=current, span_filter=span_filter
+            )
+
+        if self.leading_major:
+            return _best_by_major(tags, texts, scan_best, span_filter, self.floor_key)
+        return scan_best(tags, texts)
+
+    def _scan_best(
+        self,
+        tags: Sequence[str],
+        texts: Sequence[str],
+        accept: Accept,
+        *,
+        variant: str | None,
+        current: str | None,
+        span_filter: Callable[[SortKey, SortKey], bool] | None,
+    ) -> Best:
+        """`best` over every tag, one by one."""
         scan = self.scanner(variant, current)
         best_key: SortKey = None
         best_tag = ""
@@ -119,6 +144,75 @@ class Strategy:
     def why_not(self, text: str) -> str:
         """Why a text is not a version of this strategy (for `pick --json`)."""
         return f"not a {self.name} version"
+
+
+# Below this many tags one plain pass is cheaper than grouping them by major first.
+BATCH_FROM = 2048
+# A tag's major: the digits after one optional `v`, found for every tag in one regex pass over
+# the newline-joined list (a per-tag Python loop costs more than the whole selection may).
+_MAJOR_RUNS = re.compile(r"\n[vV]?([0-9]*)")
+# Majors not yet scanned grow by this factor per pass: a winner is usually in the first major,
+# and a rule that refuses most tags costs a few passes, not one per major.
+_BATCH_GROWTH = 4
+_LONG_MAJOR = 10**10
+
+
+def _best_by_major(
+    tags: Sequence[str],
+    texts: Sequence[str],
+    scan_best: Callable[[Sequence[str], Sequence[str]], Best],
+    span_filter: Callable[[SortKey, SortKey], bool] | None,
+    floor_key: Callable[[tuple[int, ...]], SortKey],
+) -> Best:
+    """`scan_best` over the tags of the highest majors first, stopping at the first winner.
+
+    For a `leading_major` strategy a version's key starts with the number made of the digits
+    that begin its text, so every tag of a higher major has a higher key than every tag of a
+    lower one: once some major has a winner, no lower major can beat it. The grouping is done
+    with C-level passes (join, one regex, `compress`), and the exact per-tag scan runs only on
+    the tags of the majors it needs, so its results are always those of one full scan.
+    """
+    n = len(texts)
+    if n < BATCH_FROM:
+        return scan_best(tags, texts)
+    joined = "\n" + "\n".join(texts)
+    # Octopus reads spaces around the numbers (` 2`, `v 3`), so the leading digits are not the
+    # major there; Docker tags cannot contain spaces, so such a list is rare: scan it all.
+    if " " in joined:
+        return scan_best(tags, texts)
+    runs = _MAJOR_RUNS.findall(joined)
+    if len(runs) != n:  # a text with a newline in it: the runs no longer line up with the texts
+        return scan_best(tags, texts)
+    groups: dict[int, list[str]] = {}
+    for digits in set(runs):
+        if len(digits.lstrip("0")) > 10:
+            # Eleven digits or more: never an Octopus or Docker version (above Int32) but maybe a
+            # semver one. Kept apart from int() (Python's digit limit) under a major below all of
+            # theirs and above every shorter one, and scanned first, whatever the range.
+            major = _LONG_MAJOR
+        else:
+            major = int(digits) if digits else 0
+            # Every key of this major lies in [floor(major), floor(major + 1)].
+            if span_filter is not None and not span_filter(floor_key((major,)), floor_key((major + 1,))):
+                continue
+        groups.setdefault(major, []).append(digits)
+    majors = sorted(groups, reverse=True)
+    best: Best = None
+    start, size = 0, 1
+    while start < len(majors):
+        batch = majors[start : start + size]
+        start += size
+        size *= _BATCH_GROWTH
+        wanted = {digits for major in batch for digits in groups[major]}
+        picked = list(compress(range(n), map(wanted.__contains__, runs)))
+        sub_tags = [tags[i] for i in picked]
+        sub_texts = sub_tags if texts is tags else [texts[i] for i in picked]
+        found = scan_best(sub_tags, sub_texts)
+        if found is not None and (best is None or (found[0], found[1]) > (best[0], best[1])):
+            best = found
+        if best is not None and (start >= len(majors) or best[0][0] > majors[start]):
+            break
+    return best
 
 
 # Characters a tag's leading numbers are made of (with the optional `v`).
@@ -181,6 +275,7 @@ def _rest_key(rest: str) -> tuple[int, LabelKey] | None:
 class OctopusStrategy(Strategy):
     name = "octopus"
     full_parts = 4
+    leading_major = True
 
     def scanner(self, variant: str | None, current: str | None) -> Scanner:
         def scan(text: str) -> ScanResult:
@@ -196,7 +291,7 @@ class OctopusStrategy(Strategy):
         _, prerelease, metadata = parsed
         return prerelease + "+" + metadata if metadata else prerelease
 
-    def best(
+    def _scan_best(
         self,
         tags: Sequence[str],
         texts: Sequence[str],
@@ -349,7 +444,7 @@ class DockerStrategy(OctopusStrategy):
         return scan
 
     # The generic loop, not Octopus's head/rest fast path: the variant decides first here.
-    best = Strategy.best
+    _scan_best = Strategy._scan_best
 
     def label(self, text: str) -> str:
         m = _DOCKER_VERSION.match(_docker_split(text)[0])
@@ -405,6 +500,7 @@ class SemverStrategy(Strategy):
     name = "semver"
     full_parts = 3
     max_parts = 3
+    leading_major = True
 
     def scanner(self, variant: str | None, current: str | None) -> Scanner:
         match = _SEMVER.match

@@ -364,7 +364,8 @@ _major_tag = st.one_of(
         st.sampled_from(["", "v", "V", "vv", " ", "v ", "."]),
         st.sampled_from(["0", "1", "01", "2", "9", "10", "19", "20", "24", "2024", "2147483647"])
         | st.from_regex(r"\A[0-9]{1,14}\Z"),
-        st.sampled_from(["", ".0", ".1.2", "-alpine", ".2-alpine", "rc1", "-beta.2", "+m", ".x", "\n3"]),
+        st.sampled_from(["", ".0", ".1.2", "-alpine", ".2-alpine", "rc1", "-beta.2", "+m", ".x", "\n3"])
+        | st.from_regex(r"\A(\.[0-9]{1,13}){1,3}(-alpine|rc1)?\Z"),
     ),
 )
 _long_rules = st.sampled_from(
@@ -444,6 +445,9 @@ def test_grouping_by_major_on_a_long_realistic_list() -> None:
         (["9999999999.0.0", "99999999999.0.0", "1.0.0"], {"strategy": "semver"}, "99999999999.0.0"),
         (["9999999999.0.0", "0099999999999.0.0"], {"strategy": "semver"}, "9999999999.0.0"),
         (["01.2", "1.10", "v1.3"], {}, "1.10"),  # one major, three spellings
+        ([".5", "0.5"], {"version_range": "(,0.4]"}, ".5"),  # 0.0.0.0-5: no major, so no minor
+        (["1.9999999999.0", "1.99999999999.0"], {"strategy": "semver"}, "1.99999999999.0"),
+        (["1.5-beta", "1.5", "1.40-rc"], {"pre_release_tag": "^$"}, "1.5"),
     ],
 )
 def test_grouping_by_major_on_unusual_tags(tags: list[str], kwargs: dict[str, object], winner: str) -> None:

@@ -146,15 +146,24 @@ class Strategy:
         return f"not a {self.name} version"
 
 
-# Below this many tags one plain pass is cheaper than grouping them by major first.
+# Below this many tags one plain pass is cheaper than grouping them first.
 BATCH_FROM = 2048
-# A tag's major: the digits after one optional `v`, found for every tag in one regex pass over
-# the newline-joined list (a per-tag Python loop costs more than the whole selection may).
-_MAJOR_RUNS = re.compile(r"\n[vV]?([0-9]*)")
-# Majors not yet scanned grow by this factor per pass: a winner is usually in the first major,
-# and a rule that refuses most tags costs a few passes, not one per major.
+# A tag's leading `major.minor` (or `major`, or nothing): one optional `v`, then the digits and
+# at most one more dot-separated digit run. Found for every tag in one regex pass over the
+# newline-joined list; a per-tag Python loop costs more than the whole selection may.
+# Possessive quantifiers: the first way to match is the only one, and not keeping backtrack
+# points makes the pass about a quarter faster.
+_LEADING_RUNS = re.compile(r"\n[vV]?+((?:[0-9]++(?:\.[0-9]++)?+)?+)")
+# Groups not yet scanned grow by this factor per pass: the winner is usually in the first one,
+# and a rule that refuses most tags costs a few passes, not one per group.
 _BATCH_GROWTH = 4
-_LONG_MAJOR = 10**10
+# Stands for any number of eleven digits or more, above every shorter one: never an Octopus or
+# Docker number (above Int32) but maybe a semver one, and kept away from int()'s digit limit.
+_LONG = 10**10
+
+
+def _number(digits: str) -> int:
+    return _LONG if len(digits.lstrip("0")) > 10 else int(digits or "0")
 
 
 def _best_by_major(
@@ -164,13 +173,14 @@ def _best_by_major(
     span_filter: Callable[[SortKey, SortKey], bool] | None,
     floor_key: Callable[[tuple[int, ...]], SortKey],
 ) -> Best:
-    """`scan_best` over the tags of the highest majors first, stopping at the first winner.
+    """`scan_best` over the tags of the highest (major, minor) first, stopping at a winner.
 
-    For a `leading_major` strategy a version's key starts with the number made of the digits
-    that begin its text, so every tag of a higher major has a higher key than every tag of a
-    lower one: once some major has a winner, no lower major can beat it. The grouping is done
-    with C-level passes (join, one regex, `compress`), and the exact per-tag scan runs only on
-    the tags of the majors it needs, so its results are always those of one full scan.
+    For a `leading_major` strategy a version's key starts with major and minor, each the digit
+    run that begins the text or follows its first dot (0 when missing), so every tag of a
+    higher (major, minor) has a higher key than every tag of a lower one: once some group has a
+    winner, no lower group can beat it. Grouping is done with C-level passes (join, one regex,
+    `compress`); the exact per-tag scan runs only on the groups it needs, so the result is
+    always that of one full scan.
     """
     n = len(texts)
     if n < BATCH_FROM:
@@ -180,37 +190,38 @@ def _best_by_major(
     # major there; Docker tags cannot contain spaces, so such a list is rare: scan it all.
     if " " in joined:
         return scan_best(tags, texts)
-    runs = _MAJOR_RUNS.findall(joined)
+    runs = _LEADING_RUNS.findall(joined)
     if len(runs) != n:  # a text with a newline in it: the runs no longer line up with the texts
         return scan_best(tags, texts)
-    groups: dict[int, list[str]] = {}
-    for digits in set(runs):
-        if len(digits.lstrip("0")) > 10:
-            # Eleven digits or more: never an Octopus or Docker version (above Int32) but maybe a
-            # semver one. Kept apart from int() (Python's digit limit) under a major below all of
-            # theirs and above every shorter one, and scanned first, whatever the range.
-            major = _LONG_MAJOR
-        else:
-            major = int(digits) if digits else 0
-            # Every key of this major lies in [floor(major), floor(major + 1)].
-            if span_filter is not None and not span_filter(floor_key((major,)), floor_key((major + 1,))):
-                continue
-        groups.setdefault(major, []).append(digits)
-    majors = sorted(groups, reverse=True)
+    groups: dict[tuple[int, int], list[str]] = {}
+    for run in set(runs):
+        major_digits, _, minor_digits = run.partition(".")
+        major, minor = _number(major_digits), _number(minor_digits)
+        if major == _LONG:
+            minor = _LONG  # one group for every long major, whatever its minor
+        # Every key of a group lies in [floor(major.minor), floor(major.minor+1)].
+        elif (
+            minor != _LONG
+            and span_filter is not None
+            and not span_filter(floor_key((major, minor)), floor_key((major, minor + 1)))
+        ):
+            continue
+        groups.setdefault((major, minor), []).append(run)
+    order = sorted(groups, reverse=True)
     best: Best = None
     start, size = 0, 1
-    while start < len(majors):
-        batch = majors[start : start + size]
+    while start < len(order):
+        batch = order[start : start + size]
         start += size
         size *= _BATCH_GROWTH
-        wanted = {digits for major in batch for digits in groups[major]}
+        wanted = {run for group in batch for run in groups[group]}
         picked = list(compress(range(n), map(wanted.__contains__, runs)))
         sub_tags = [tags[i] for i in picked]
         sub_texts = sub_tags if texts is tags else [texts[i] for i in picked]
         found = scan_best(sub_tags, sub_texts)
         if found is not None and (best is None or (found[0], found[1]) > (best[0], best[1])):
             best = found
-        if best is not None and (start >= len(majors) or best[0][0] > majors[start]):
+        if best is not None and (start >= len(order) or best[0][:2] > order[start]):
             break
     return best
 

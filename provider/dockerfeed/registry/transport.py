@@ -162,13 +162,14 @@ class _SchemeTransport(httpx.BaseTransport):
         self._tls: httpx.HTTPTransport | None = None
 
     def _for(self, scheme: str) -> httpx.HTTPTransport:
+        transport = self._tls if scheme == "https" else self._plain
+        if transport is not None:  # every request but the first of each scheme: no lock
+            return transport
         with self._lock:
             if scheme == "https":
-                if self._tls is None:
-                    self._tls = _http_transport(self._verify)
+                self._tls = self._tls or _http_transport(self._verify)
                 return self._tls
-            if self._plain is None:
-                self._plain = _http_transport(False)
+            self._plain = self._plain or _http_transport(False)
             return self._plain
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:

@@ -58,13 +58,15 @@ def code_state() -> str:
     return f"commit {head}" + (f" + uncommitted changes in {', '.join(dirty)}" if dirty else "")
 
 
-def startup(repeat: int) -> dict[str, float]:
+def startup(repeat: int, only: str | None = None) -> dict[str, float]:
     """Median wall time of `dockerfeed --help` and of a bare interpreter, for scale."""
     cases = {
         "dockerfeed --help": [str(VENV_BIN / "dockerfeed"), "--help"],
         "python -c pass (floor)": [str(VENV_BIN / "python"), "-c", "pass"],
         "python -c 'import httpx'": [str(VENV_BIN / "python"), "-c", "import httpx"],
     }
+    if only is not None:
+        cases = {only: cases[only]}
     times: dict[str, list[float]] = {k: [] for k in cases}
     for argv in cases.values():  # warm-up
         timed(argv)
@@ -125,9 +127,14 @@ def main() -> int:
         "",
     ]
 
+    # What users run: byte-compiled sources (the bootstrap compiles them; edits since then too).
+    subprocess.run([str(VENV_BIN / "python"), "-m", "compileall", "-q", "provider", "sdk/python"],
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     password = secrets.token_urlsafe(16)
     prof_rows: list[str] = []
     if "listing" not in skip:
+        # The least any Python client on httpx can take: start an interpreter and import httpx.
+        python_floor = startup(11, only="python -c 'import httpx'")["python -c 'import httpx'"]
         server: Any = listing.registry(password)
         with server:
             log(f"seeding {', '.join(f'{s:,}' for s in sizes)} tags")
@@ -173,10 +180,21 @@ def main() -> int:
                     f"requests {n_ratio:.2f}{X} ({best_n}).",
                     "",
                 ]
+                # The floor: interpreter + httpx import, then the registry's own time for our requests.
+                floor = python_floor + median(res.server["dockerfeed"])
+                md += [
+                    f"Floor for a Python client on httpx: {fmt_s(python_floor)} (`python -c 'import httpx'`) "
+                    f"+ {fmt_s(median(res.server['dockerfeed']))} (the registry's time for the listing) = "
+                    f"{fmt_s(floor)}; dockerfeed spends {fmt_s(max(ours - floor, 0.0))} above it.",
+                    "",
+                ]
                 if size >= 10_000:
                     measured = f"{fmt_s(ours)} vs {best_t} {fmt_s(res.med_time(best_t))}"
+                    verdict = met(t_ratio <= 1.0)
+                    if t_ratio > 1.0 and floor > res.med_time(best_t):
+                        verdict += f" (floor {fmt_s(floor)} > {best_t}: out of reach in Python)"
                     targets.append((f"listing {size:,}: wall ≤ best peer", measured, f"{t_ratio:.2f}{X}",
-                                    met(t_ratio <= 1.0)))
+                                    verdict))
                     ours_n = res.med_requests("dockerfeed")
                     measured = f"{ours_n:.0f} vs {best_n} {res.med_requests(best_n):.0f}"
                     targets.append((f"listing {size:,}: requests ≤ best peer", measured, f"{n_ratio:.2f}{X}",

@@ -386,8 +386,13 @@ _long_rules = st.sampled_from(
 )
 
 
-def _select_grouped(tags: list[str], rule: VersionRule, current: str | None, batch_from: int) -> Selection:
-    with patch.object(strategies, "BATCH_FROM", batch_from):
+def _select_grouped(
+    tags: list[str], rule: VersionRule, current: str | None, batch_from: int, first_window: int = 21
+) -> Selection:
+    with (
+        patch.object(strategies, "BATCH_FROM", batch_from),
+        patch.object(strategies, "_FIRST_WINDOW", first_window),
+    ):
         return select_latest(tags, rule, current=current)
 
 
@@ -398,8 +403,10 @@ def test_grouping_by_major_finds_the_winner_of_a_full_scan(
 ) -> None:
     rule = VersionRule.build(**kwargs)  # type: ignore[arg-type]
     grouped = _select_grouped(tags, rule, current, 0)
+    # One group per first window, so that later windows (and their growth) are exercised too.
+    windowed = _select_grouped(tags, rule, current, 0, first_window=1)
     scanned = _select_grouped(tags, rule, current, 10**9)
-    assert grouped.winner == scanned.winner
+    assert grouped.winner == windowed.winner == scanned.winner
     eligible = scanned.eligible
     assert grouped.winner == (eligible[-1] if eligible else None)
 

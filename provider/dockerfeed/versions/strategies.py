@@ -154,9 +154,12 @@ BATCH_FROM = 2048
 # Possessive quantifiers: the first way to match is the only one, and not keeping backtrack
 # points makes the pass about a quarter faster.
 _LEADING_RUNS = re.compile(r"\n[vV]?+((?:[0-9]++(?:\.[0-9]++)?+)?+)")
-# Groups not yet scanned grow by this factor per pass: the winner is usually in the first one,
-# and a rule that refuses most tags costs a few passes, not one per group.
+# Groups are scanned a few at a time, highest first, in batches growing by this factor: the
+# winner is usually in the first group, and a rule that refuses most tags costs a few scans,
+# not one per group. Batches are cut from windows of groups taken from the whole list in one
+# C-level pass each (the first window holds several batches, later ones grow by the square).
 _BATCH_GROWTH = 4
+_FIRST_WINDOW = 1 + 4 + 16
 # Stands for any number of eleven digits or more, above every shorter one: never an Octopus or
 # Docker number (above Int32) but maybe a semver one, and kept away from int()'s digit limit.
 _LONG = 10**10
@@ -209,20 +212,37 @@ def _best_by_major(
         groups.setdefault((major, minor), []).append(run)
     order = sorted(groups, reverse=True)
     best: Best = None
-    start, size = 0, 1
-    while start < len(order):
-        batch = order[start : start + size]
-        start += size
-        size *= _BATCH_GROWTH
-        wanted = {run for group in batch for run in groups[group]}
-        picked = list(compress(range(n), map(wanted.__contains__, runs)))
-        sub_tags = [tags[i] for i in picked]
-        sub_texts = sub_tags if texts is tags else [texts[i] for i in picked]
-        found = scan_best(sub_tags, sub_texts)
-        if found is not None and (best is None or (found[0], found[1]) > (best[0], best[1])):
-            best = found
-        if best is not None and (start >= len(order) or best[0][:2] > order[start]):
-            break
+    taken, window_size = 0, _FIRST_WINDOW
+    while taken < len(order):
+        window = order[taken : taken + window_size]
+        taken += window_size
+        window_size *= _BATCH_GROWTH * _BATCH_GROWTH
+        group_of = {run: group for group in window for run in groups[group]}
+        picked = list(compress(range(n), map(group_of.__contains__, runs)))
+        w_tags = [tags[i] for i in picked]
+        w_texts = w_tags if texts is tags else [texts[i] for i in picked]
+        w_groups = [group_of[runs[i]] for i in picked]
+        start, size = 0, 1
+        while start < len(window):
+            batch = set(window[start : start + size])
+            start += size
+            size *= _BATCH_GROWTH
+            chosen = list(map(batch.__contains__, w_groups))
+            sub_tags = list(compress(w_tags, chosen))
+            sub_texts = sub_tags if w_texts is w_tags else list(compress(w_texts, chosen))
+            found = scan_best(sub_tags, sub_texts)
+            if found is not None and (best is None or (found[0], found[1]) > (best[0], best[1])):
+                best = found
+            if best is None:
+                continue
+            if start < len(window):
+                following = window[start]
+            elif taken < len(order):
+                following = order[taken]
+            else:
+                return best
+            if best[0][:2] > following:
+                return best
     return best
 
 

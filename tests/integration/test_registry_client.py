@@ -24,6 +24,7 @@ from dockerfeed.registry import (
     BadCredentials,
     CredentialsRequired,
     FeedSettings,
+    InvalidReference,
     Platform,
     Registry,
     RegistryError,
@@ -424,8 +425,6 @@ def test_plain_http_feed_builds_no_verifying_tls_context(
     """Loading the CA bundle costs ~45 ms a process; a plain-http feed must not pay it."""
     import ssl
 
-    from dockerfeed.registry import transport
-
     reg = registry_v3_paginated
     repo = unique_repo("plain")
     images.push_image(reg.url, repo, "1.0", auth=reg.push_credentials)
@@ -443,6 +442,97 @@ def test_plain_http_feed_builds_no_verifying_tls_context(
 def test_https_feed_for_a_plain_http_registry(registry_v3_paginated: RegistryServer) -> None:
     with pytest.raises(TLSFailure, match=f"does not speak TLS.*http://{registry_v3_paginated.host}"):
         check_feed(FeedSettings(f"https://{registry_v3_paginated.host}"))
+
+
+# --- proxies from the environment ------------------------------------------------------------
+
+
+@pytest.fixture
+def proxy_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """No proxy variable from the outer environment; fresh clients before and after."""
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    transport.reset_clients()
+    yield monkeypatch
+    transport.reset_clients()
+
+
+def test_http_proxy_from_the_environment_carries_every_request(
+    registry_v3_token: RegistryServer, unique_repo: Callable[[str], str], proxy_env: pytest.MonkeyPatch
+) -> None:
+    from tests.support.forwardproxy import ForwardProxy
+
+    reg = registry_v3_token
+    repo = unique_repo("demo")
+    images.push_image(reg.url, repo, "1.0", auth=reg.push_credentials)
+    with ForwardProxy(credentials=("proxyuser", "proxy-secret-7")) as proxy:
+        proxy_env.setenv("HTTP_PROXY", proxy.url_with_credentials())
+        settings = FeedSettings(reg.url, username=reg.username, password=reg.password)
+        pin = resolve_image(settings, repo, VersionRule.build())
+    assert pin.tag == "1.0"
+    targets = [target for _, target, _ in proxy.log]
+    # Registry and token service both went through the proxy, with its credentials.
+    assert any(t.startswith(f"{reg.url}/v2/{repo}/tags/list") for t in targets), targets
+    assert any(t.startswith(reg.token_server.realm) for t in targets), targets  # type: ignore[union-attr]
+    assert all(ok for _, _, ok in proxy.log)
+
+
+def test_no_proxy_skips_the_proxy(
+    registry_v3_paginated: RegistryServer, unique_repo: Callable[[str], str], proxy_env: pytest.MonkeyPatch
+) -> None:
+    from tests.support.forwardproxy import ForwardProxy
+
+    reg = registry_v3_paginated
+    repo = unique_repo("direct")
+    images.push_image(reg.url, repo, "1.0", auth=reg.push_credentials)
+    with ForwardProxy() as proxy:
+        proxy_env.setenv("http_proxy", proxy.url)
+        proxy_env.setenv("no_proxy", "example.com,127.0.0.1")
+        settings = FeedSettings(reg.url, username=reg.username, password=reg.password)
+        assert Registry(settings).list_tags(repo) == ["1.0"]
+    assert proxy.log == []
+
+
+def test_https_proxy_tunnels_and_the_feed_ca_still_verifies(
+    start_registry: Callable[..., RegistryServer],
+    unique_repo: Callable[[str], str],
+    proxy_env: pytest.MonkeyPatch,
+) -> None:
+    from tests.support.forwardproxy import ForwardProxy
+
+    reg = start_registry("v3", tls=True)
+    assert reg.ca_cert_path is not None
+    repo = unique_repo("tunnel")
+    images.push_image(reg.url, repo, "1.0", verify=reg.verify)
+    with ForwardProxy() as proxy:
+        proxy_env.setenv("HTTPS_PROXY", proxy.url.removeprefix("http://"))  # no scheme: http, as curl
+        trusted = FeedSettings(f"https://{reg.host}", ca_certificate=reg.ca_cert_path.read_text())
+        assert Registry(trusted).list_tags(repo) == ["1.0"]
+        with pytest.raises(TLSFailure, match="CERTIFICATE_VERIFY_FAILED"):
+            Registry(FeedSettings(f"https://{reg.host}")).list_tags(repo)
+    assert ("CONNECT", reg.host, True) in proxy.log
+
+
+def test_unreachable_proxy_is_named_without_its_password(
+    registry_v3_paginated: RegistryServer, proxy_env: pytest.MonkeyPatch
+) -> None:
+    proxy_env.setenv("HTTP_PROXY", f"http://proxyuser:proxy-secret-9@127.0.0.1:{free_port()}")
+    with pytest.raises(Unreachable) as e:
+        Registry(FeedSettings(registry_v3_paginated.url)).list_tags("demo/none")
+    message = str(e.value)
+    assert "through the proxy http://127.0.0.1:" in message and "no_proxy" in message, message
+    assert "proxy-secret-9" not in message and "proxyuser" not in message
+
+
+def test_unusable_proxy_url_is_a_clear_error(
+    registry_v3_paginated: RegistryServer, proxy_env: pytest.MonkeyPatch
+) -> None:
+    proxy_env.setenv("HTTP_PROXY", "ftp://user:hidden-pw@proxy.example:21")
+    with pytest.raises(InvalidReference) as e:
+        Registry(FeedSettings(registry_v3_paginated.url)).list_tags("demo/none")
+    message = str(e.value)
+    assert "proxy" in message and "not usable" in message and "hidden-pw" not in message, message
 
 
 # --- secrets never leak -------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from dockerfeed.registry.errors import (
 )
 from dockerfeed.registry.reference import FeedAddress, normalize_image
 from dockerfeed.registry.settings import FeedSettings
-from dockerfeed.registry.transport import get_client
+from dockerfeed.registry.transport import PROXY_EXTENSION, get_client
 
 MANIFEST_MEDIA_TYPES = (
     "application/vnd.oci.image.index.v1+json",
@@ -238,6 +238,9 @@ class Registry:
         target = f"{e.request.method} {failed}" if failed is not None else f"{method} {url}"
         if failed is not None and str(failed.copy_with(query=None)) != url.split("?", 1)[0]:
             target += f" (while sending {method} {url})"
+        proxy = e.request.extensions.get(PROXY_EXTENSION) if _has_request(e) else None
+        if proxy:
+            target += f" through the proxy {proxy} (from the environment; no_proxy skips it)"
         host = failed.host if failed is not None else self.address.hostname
         text = str(e)
         upper = text.upper()

@@ -11,6 +11,7 @@ import os
 import ssl
 import threading
 import time
+import urllib.request
 from collections.abc import Callable
 
 import httpx
@@ -26,6 +27,8 @@ TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 # Seconds to wait for a connection and for each read; DOCKERFEED_HTTP_TIMEOUT overrides the
 # default for slow registries (or for tests of slow ones). Read when a client is created.
 TIMEOUT_ENV = "DOCKERFEED_HTTP_TIMEOUT"
+# Request extension naming the proxy a request went through, for error messages.
+PROXY_EXTENSION = "dockerfeed.proxy"
 
 
 def http_timeout() -> httpx.Timeout:
@@ -142,45 +145,78 @@ def _ssl_context(settings: FeedSettings) -> ssl.SSLContext | bool:
     return True
 
 
-def _http_transport(verify: ssl.SSLContext | bool) -> httpx.HTTPTransport:
+def _http_transport(verify: ssl.SSLContext | bool, proxy: str | None) -> httpx.HTTPTransport:
     limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
-    return httpx.HTTPTransport(verify=verify, trust_env=True, limits=limits)
+    return httpx.HTTPTransport(verify=verify, trust_env=True, limits=limits, proxy=proxy)
 
 
-class _SchemeTransport(httpx.BaseTransport):
-    """Plain-http requests to one transport, https to another that is built on first use.
+# no_proxy matching as urllib does it (host, host:port, .domain, *); not in the type stubs.
+_bypass: Callable[[str, dict[str, str]], bool] = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+
+
+def _redacted(proxy: str) -> str:
+    try:
+        return str(httpx.URL(proxy).copy_with(username=None, password=None))
+    except httpx.InvalidURL:
+        return "(an unparsable URL)"
+
+
+class _RoutingTransport(httpx.BaseTransport):
+    """One pooled transport per (scheme, proxy), each built on first use.
+
+    Proxies come from the environment as curl and Docker read them: `http_proxy`, `https_proxy`,
+    `all_proxy` and `no_proxy`, in either case, read when the client is created. (httpx ignores
+    them once a transport is given, so they are applied here.)
 
     A verifying TLS context loads the CA bundle (~45 ms, most of a short CLI run's own time); a
-    plain-http feed (loopback, a lab registry) never needs it. The plain transport never sees an
-    https URL, so its unverifying context is never used.
+    plain-http feed (loopback, a lab registry) never needs it. Transports for plain http without
+    an https proxy never make a TLS connection, so their unverifying context is never used.
     """
 
     def __init__(self, verify: ssl.SSLContext | bool) -> None:
         self._verify = verify
+        self._proxies = urllib.request.getproxies_environment()
         self._lock = threading.Lock()
-        self._plain: httpx.HTTPTransport | None = None
-        self._tls: httpx.HTTPTransport | None = None
+        self._transports: dict[tuple[str, str | None], httpx.HTTPTransport] = {}
 
-    def _for(self, scheme: str) -> httpx.HTTPTransport:
-        transport = self._tls if scheme == "https" else self._plain
-        if transport is not None:  # every request but the first of each scheme: no lock
-            return transport
+    def _proxy_for(self, url: httpx.URL) -> str | None:
+        proxy = self._proxies.get(url.scheme) or self._proxies.get("all")
+        if not proxy or _bypass(url.netloc.decode("ascii"), self._proxies):
+            return None
+        return proxy if "://" in proxy else f"http://{proxy}"  # `proxy:3128` means http, as in curl
+
+    def _for(self, url: httpx.URL) -> tuple[httpx.HTTPTransport, str | None]:
+        key = (url.scheme, self._proxy_for(url) if self._proxies else None)
+        transport = self._transports.get(key)
+        if transport is not None:  # every request but the first of each route: no lock
+            return transport, key[1]
         with self._lock:
-            if scheme == "https":
-                self._tls = self._tls or _http_transport(self._verify)
-                return self._tls
-            self._plain = self._plain or _http_transport(False)
-            return self._plain
+            transport = self._transports.get(key)
+            if transport is None:
+                scheme, proxy = key
+                tls = scheme == "https" or (proxy or "").startswith("https:")
+                try:
+                    transport = _http_transport(self._verify if tls else False, proxy)
+                except (ValueError, ImportError, httpx.InvalidURL) as e:
+                    raise InvalidReference(
+                        f"the proxy {_redacted(proxy or '')} for {scheme} URLs (from {scheme}_proxy or "
+                        f"all_proxy in the environment) is not usable: {e}; give an http:// or https:// "
+                        "proxy URL, or add the registry to no_proxy"
+                    ) from None
+                self._transports[key] = transport
+            return transport, key[1]
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self._for(request.url.scheme).handle_request(request)
+        transport, proxy = self._for(request.url)
+        if proxy:  # named in errors, without any credentials of the proxy URL
+            request.extensions[PROXY_EXTENSION] = _redacted(proxy)
+        return transport.handle_request(request)
 
     def close(self) -> None:
         with self._lock:
-            for transport in (self._plain, self._tls):
-                if transport is not None:
-                    transport.close()
-            self._plain = self._tls = None
+            for transport in self._transports.values():
+                transport.close()
+            self._transports.clear()
 
 
 def get_client(settings: FeedSettings) -> httpx.Client:
@@ -192,7 +228,7 @@ def get_client(settings: FeedSettings) -> httpx.Client:
             if transport_factory is not None:
                 inner: httpx.BaseTransport = transport_factory(settings)
             else:
-                inner = _SchemeTransport(_ssl_context(settings))
+                inner = _RoutingTransport(_ssl_context(settings))
             client = httpx.Client(
                 transport=RetryTransport(inner),
                 timeout=http_timeout(),

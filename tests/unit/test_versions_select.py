@@ -461,3 +461,16 @@ def test_grouping_by_major_on_unusual_tags(tags: list[str], kwargs: dict[str, ob
     rule = VersionRule.build(**kwargs)  # type: ignore[arg-type]
     selection = _select_grouped(tags, rule, None, 0)
     assert selection.winner is not None and selection.winner.tag == winner
+
+
+def test_empty_version_group_is_unparseable_in_every_path() -> None:
+    """A `version` group that matches nothing leaves no version to compare: the winner path and
+    the full pass (eligible, --all, explain) must agree that the tag is refused."""
+    # "5.0" is included, but its version group is empty ("v1.0" gives "v1.0").
+    rule = VersionRule.build(tag_include=r"^(?P<version>(?:v\d+\.\d+)?)\d*\.?\d*$")
+    selection = select_latest(["5.0", "v1.0"], rule)
+    assert selection.winner is not None and selection.winner.tag == "v1.0"
+    assert [c.tag for c in selection.eligible] == ["v1.0"]
+    assert selection.rejected[Reason.UNPARSEABLE] == 1
+    only_empty = select_latest(["5.0"], rule)
+    assert only_empty.winner is None and only_empty.eligible == []

@@ -162,7 +162,7 @@ def _record(tags: tuple[str, ...], rule: VersionRule, current: str | None) -> _P
         text = tag
         reason = checks.filtered(tag)
         if reason is None:
-            text = checks.text_of(tag) or tag
+            text = checks.text_of(tag) or ""  # an empty `version` group: nothing to compare
             key = scan(text)
             if key is None:
                 reason = Reason.UNPARSEABLE

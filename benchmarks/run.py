@@ -63,7 +63,8 @@ def startup(repeat: int, only: str | None = None) -> dict[str, float]:
     cases = {
         "dockerfeed --help": [str(VENV_BIN / "dockerfeed"), "--help"],
         "python -c pass (floor)": [str(VENV_BIN / "python"), "-c", "pass"],
-        "python -c 'import httpx'": [str(VENV_BIN / "python"), "-c", "import httpx"],
+        # httpx imports httpcore, which sends, only when the first transport is built.
+        "python -c 'import httpx, httpcore'": [str(VENV_BIN / "python"), "-c", "import httpx, httpcore"],
     }
     if only is not None:
         cases = {only: cases[only]}
@@ -90,7 +91,7 @@ def main() -> int:
     ap.add_argument("--sizes", default="1000,10000,100000", help="tag counts (default 1000,10000,100000)")
     ap.add_argument("--repeat", type=int, default=5, help="listing rounds per size up to 10,000 (default 5)")
     ap.add_argument("--repeat-large", type=int, default=3, help="listing rounds above 10,000 (default 3)")
-    ap.add_argument("--stack-repeat", type=int, default=2, help="stack rounds, real and no-op (default 2)")
+    ap.add_argument("--stack-repeat", type=int, default=3, help="stack rounds, real and no-op (default 3)")
     ap.add_argument("--skip", default="", help="comma list of sections to skip: listing,stack,select,start")
     ap.add_argument("--no-profile", action="store_true", help="skip the profiles")
     ap.add_argument("--out", type=Path, default=OUT)
@@ -133,8 +134,9 @@ def main() -> int:
     password = secrets.token_urlsafe(16)
     prof_rows: list[str] = []
     if "listing" not in skip:
-        # The least any Python client on httpx can take: start an interpreter and import httpx.
-        python_floor = startup(11, only="python -c 'import httpx'")["python -c 'import httpx'"]
+        # The least any Python client on httpx can take: start an interpreter, import httpx.
+        floor_cmd = "python -c 'import httpx, httpcore'"
+        python_floor = startup(11, only=floor_cmd)[floor_cmd]
         server: Any = listing.registry(password)
         with server:
             log(f"seeding {', '.join(f'{s:,}' for s in sizes)} tags")
@@ -183,7 +185,7 @@ def main() -> int:
                 # The floor: interpreter + httpx import, then the registry's own time for our requests.
                 floor = python_floor + median(res.server["dockerfeed"])
                 md += [
-                    f"Floor for a Python client on httpx: {fmt_s(python_floor)} (`python -c 'import httpx'`) "
+                    f"Floor for a Python client on httpx: {fmt_s(python_floor)} (`{floor_cmd}`) "
                     f"+ {fmt_s(median(res.server['dockerfeed']))} (the registry's time for the listing) = "
                     f"{fmt_s(floor)}; dockerfeed spends {fmt_s(max(ours - floor, 0.0))} above it.",
                     "",

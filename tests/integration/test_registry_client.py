@@ -444,6 +444,42 @@ def test_https_feed_for_a_plain_http_registry(registry_v3_paginated: RegistrySer
         check_feed(FeedSettings(f"https://{registry_v3_paginated.host}"))
 
 
+def test_one_connection_serves_heads_listings_and_error_answers(
+    registry_v3_token: RegistryServer, unique_repo: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A response dropped unread (a HEAD's included) used to cost its connection: every HEAD
+    after the first opened a new one. Each request now leaves the connection reusable."""
+    import socket
+
+    reg = registry_v3_token
+    repo = unique_repo("demo")
+    for tag in ("1.0", "1.1", "2.0"):
+        images.push_image(reg.url, repo, tag, auth=reg.push_credentials)
+    registry_port = int(reg.url.rsplit(":", 1)[1])
+    connects: list[object] = []
+    real_connect = socket.socket.connect
+
+    def counting_connect(self: socket.socket, address: Any) -> None:
+        if isinstance(address, tuple) and address[1] == registry_port:
+            connects.append(address)
+        real_connect(self, address)
+
+    transport.reset_clients()
+    monkeypatch.setattr(socket.socket, "connect", counting_connect)
+    settings = FeedSettings(reg.url, username=reg.username, password=reg.password)
+    r = Registry(settings)
+    tags = r.list_tags(repo)
+    for tag in tags:
+        r.manifest_digest(repo, tag)
+    with pytest.raises(RegistryError):
+        r.manifest_digest(repo, "9.9")  # 404 to a HEAD
+    with pytest.raises(RegistryError):
+        r.list_tags(f"{repo}-missing")  # 404 with a JSON error body
+    assert r.list_tags(repo) == tags
+    assert len(connects) == 1, f"{len(connects)} connections to the registry for one client"
+    transport.reset_clients()
+
+
 # --- proxies from the environment ------------------------------------------------------------
 
 

@@ -26,6 +26,7 @@ from dockerfeed.registry.errors import (
     ProtocolError,
     RegistryError,
 )
+from dockerfeed.registry.transport import release
 
 SCOPES_EXTENSION = "dockerfeed.scopes"
 MIN_TOKEN_LIFETIME = 60.0
@@ -414,7 +415,7 @@ class RegistryAuth(httpx.Auth):
                 return None
             return self.read_token(state, scopes, response)
         finally:
-            response.close()
+            release(response)
 
     # -- the flow --------------------------------------------------------------------------
 

@@ -38,7 +38,7 @@ from dockerfeed.registry.errors import (
 )
 from dockerfeed.registry.reference import FeedAddress, normalize_image
 from dockerfeed.registry.settings import FeedSettings
-from dockerfeed.registry.transport import PROXY_EXTENSION, get_client
+from dockerfeed.registry.transport import PROXY_EXTENSION, get_client, release
 
 MANIFEST_MEDIA_TYPES = (
     "application/vnd.oci.image.index.v1+json",
@@ -225,7 +225,7 @@ class Registry:
             raise self._transport_error(method, url, e) from None
         self._registry_requests += 1 + len(response.history)
         if response.status_code == 429:
-            response.close()
+            release(response)
             raise RateLimited(
                 f"{method} {url} was rate limited (HTTP 429) after retries; wait and try again"
                 + _ratelimit_hint(response)
@@ -305,7 +305,7 @@ class Registry:
     def _fail(self, response: httpx.Response, what: str) -> None:
         """Raise the right error for a non-success response."""
         status = response.status_code
-        response.close()
+        release(response)
         if status == 401:
             challenges = parse_challenges(response.headers.get_list("www-authenticate"))
             refusal = next((c for c in challenges if c.params.get("error") == "insufficient_scope"), None)
@@ -399,7 +399,7 @@ class Registry:
         api = "/v2/" if info.api_version == "v2" else "/v1/_ping"
         url = self.address.url(api)
         r = self._send("GET", url)
-        r.close()
+        release(r)
         if r.status_code >= 400:
             self._fail(r, f"GET {url}")
         if self.credentials is None:
@@ -422,7 +422,7 @@ class Registry:
             raise
         except RegistryError:
             return False
-        r.close()
+        release(r)
         return r.status_code == 200
 
     # -- listings ---------------------------------------------------------------------------
@@ -498,12 +498,12 @@ class Registry:
         for _page in range(MAX_PAGES):
             r = self._send("GET", url, scopes=scopes)
             if r.status_code == 400 and size is not None:
-                r.close()
+                release(r)
                 size, may_grow = _smaller(size), False
                 url = _set_n(url, size)
                 continue
             if r.status_code == 404:
-                r.close()
+                release(r)
                 missing = "the repository does not exist" if key == "tags" else "there is no catalog"
                 raise NotFound(
                     f"GET {url} answered 404: {missing} on {self.address.base_url} "
@@ -589,7 +589,7 @@ class Registry:
         url = self.address.url(f"/v2/{repo}/manifests/{reference}")
         scopes = (f"repository:{repo}:pull",)
         r = self._send("HEAD", url, scopes=scopes, headers={"Accept": MANIFEST_ACCEPT})
-        r.close()
+        release(r)
         if r.status_code == 404:
             raise NotFound(f"HEAD {url} answered 404: {repo}:{reference} does not exist")
         if r.status_code == 200:
@@ -606,7 +606,7 @@ class Registry:
         url = self.address.url(f"/v2/{repo}/manifests/{reference}")
         r = self._send("GET", url, scopes=(f"repository:{repo}:pull",), headers={"Accept": MANIFEST_ACCEPT})
         if r.status_code == 404:
-            r.close()
+            release(r)
             raise NotFound(f"GET {url} answered 404: {repo}:{reference} does not exist")
         if r.status_code != 200:
             self._fail(r, f"GET {url}")

@@ -87,6 +87,33 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+# A body up to this size is read before a response is dropped, so its connection can be reused.
+DRAIN_LIMIT = 64 * 1024
+
+
+def release(response: httpx.Response) -> None:
+    """Close a response whose body is not wanted, keeping its connection for the next request.
+
+    A connection goes back to the pool only once the whole response went through it. Closing an
+    unread one (a HEAD included: its end of message is never read otherwise) drops the
+    connection, and the next request pays a new TCP (and TLS) handshake. Small bodies of a
+    declared length are read first; a large or open-ended one is not worth it.
+    """
+    try:
+        head = response.request.method == "HEAD"
+    except RuntimeError:  # straight from a transport (a retry): no request attached yet
+        head = False
+    try:
+        length = response.headers.get("content-length", "")
+        small = head or (length.isdigit() and int(length) <= DRAIN_LIMIT)
+        if small and not response.is_closed and not response.is_stream_consumed:
+            response.read()
+    except (httpx.HTTPError, httpx.StreamError):
+        pass  # the connection is gone anyway; the caller reports the status it already has
+    finally:
+        response.close()
+
+
 class RetryTransport(httpx.BaseTransport):
     """Retries 429/500/502/503/504 and connection failures for idempotent requests."""
 
@@ -111,7 +138,7 @@ class RetryTransport(httpx.BaseTransport):
                 delay = self.policy.delay(attempt, response)
                 if time.monotonic() - started + delay > self.policy.budget:
                     return response
-                response.close()
+                release(response)
             if time.monotonic() - started + delay > self.policy.budget:
                 raise httpx.ConnectError(f"gave up after {attempt + 1} attempts", request=request)
             self.policy.sleep(delay)

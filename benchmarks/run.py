@@ -261,11 +261,27 @@ def main() -> int:
             md.append(f"| `pulumi {op}` | {fmt_s(real)} | {fmt_s(floor)} | {r(real, floor)} | "
                       f"{req.total}: {kinds_text(req.kinds())} | {'/'.join(map(str, per_repo))} "
                       f"({len(stack_res.listings.get(op, {}))} repositories) |")
+            verdict = met(real <= 1.3 * floor)
+            allowance = 0.3 * floor
+            if op == "refresh" and real > 1.3 * floor and stack_res.replay.get(4, 0.0) > allowance:
+                verdict += (f" (its provider work alone takes {fmt_s(stack_res.replay[4])} on the host's"
+                            f" 4 threads, above the {fmt_s(allowance)} that 1.3{X} allows)")
             targets.append((f"stack {op} ≤ 1.3{X} floor", f"{fmt_s(real)} vs {fmt_s(floor)}",
-                            r(real, floor), met(real <= 1.3 * floor)))
+                            r(real, floor), verdict))
             targets.append((f"stack {op}: one listing per repository", f"{'/'.join(map(str, per_repo))}",
                             "", met(per_repo == [1] and len(stack_res.listings.get(op, {})) == 10)))
-        md.append("")
+        md += [
+            "",
+            "The provider work of one refresh without the engine (benchmarks/stackscale.py",
+            "`replay_refresh`): the same 102 reads in state order, in one process, from a cold state",
+            "(no connection, token or cache), on a pool of 4 threads as Pulumi's Python",
+            "dynamic-provider host serves them (`ThreadPoolExecutor(max_workers=4)` in",
+            "`pulumi/dynamic/__main__.py`), and on 16 threads for comparison: "
+            + ", ".join(f"{w} threads {fmt_s(t)}" for w, t in sorted(stack_res.replay.items()))
+            + ". Reads come ten per repository; with 4 threads they all wait on that",
+            "repository's first listing (token, listing, HEAD) before the next repository starts.",
+            "",
+        ]
 
     if "select" not in skip:
         log("selection over 100,000 tags")

@@ -90,6 +90,7 @@ class StackResult:
     listings: dict[str, dict[str, int]] = field(default_factory=dict)  # op -> repo -> 200 listings
     resources: int = 0
     samples: dict[str, Any] = field(default_factory=dict)  # op -> sampler output (profiled round)
+    replay: dict[int, float] = field(default_factory=dict)  # worker threads -> median seconds
 
     def med(self, key: str) -> float:
         return median(self.times.get(key, []))
@@ -119,6 +120,55 @@ def _merge_samples(directory: Path) -> dict[str, Any]:
             for k, v in data[part].items():
                 merged[part][k] = merged[part].get(k, 0) + v
     return merged
+
+
+def replay_refresh(
+    feeds: list[tuple[str, str]], rules: dict[str, list[dict[str, Any]]], repeat: int
+) -> dict[int, float]:
+    """The provider work of one refresh without the engine: the same 102 reads, in state order,
+    in this process, from a cold state (no connection, token or run cache), on a pool of 4
+    threads as Pulumi's Python dynamic-provider host has, and on 16 for comparison."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from dockerfeed import resolve
+    from dockerfeed.registry import transport
+    from dockerfeed.resources.providers import DockerFeedProvider, ImageVersionProvider
+
+    feed_provider, image_provider = DockerFeedProvider(), ImageVersionProvider()
+    feed_props = [{"feedUri": host, "username": "bench", "password": pw} for host, pw in feeds]
+    image_props = [
+        {"feed": feed_props[f], "image": repo_name(f, r), **{_camel(k): v for k, v in rule.items()}}
+        for f in range(FEEDS)
+        for r in range(REPOS_PER_FEED)
+        for rule in rules[repo_name(f, r)]
+    ]
+    # The stored outputs a refresh hands to read(), as `up` made them.
+    states = [("feed", feed_provider.create(p).outs) for p in feed_props]
+    states += [("image", image_provider.create(p).outs) for p in image_props]
+
+    def read(state: tuple[str, dict[str, Any]]) -> None:
+        kind, outs = state
+        (feed_provider if kind == "feed" else image_provider).read("id", outs)
+
+    medians: dict[int, float] = {}
+    for workers in (4, 16):
+        times = []
+        for _ in range(repeat):
+            transport.reset_clients()
+            resolve.CACHE.clear()
+            start = time.perf_counter()
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(read, states))
+            times.append(time.perf_counter() - start)
+        medians[workers] = median(times)
+    transport.reset_clients()
+    resolve.CACHE.clear()
+    return medians
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 def run(repeat: int, log: Callable[[str], None], profile: bool = False) -> StackResult:
@@ -184,6 +234,7 @@ def run(repeat: int, log: Callable[[str], None], profile: bool = False) -> Stack
                 log(f"  stack {kind} {op} round {rnd + 1}: {elapsed:.2f} s")
             st.destroy(on_output=lambda _line: None)
             shutil.rmtree(work, ignore_errors=True)
+        result.replay = replay_refresh(feeds, rules, repeat=max(repeat, 3))
     finally:
         for s in servers:
             s.stop()

@@ -261,13 +261,8 @@ def main() -> int:
             md.append(f"| `pulumi {op}` | {fmt_s(real)} | {fmt_s(floor)} | {r(real, floor)} | "
                       f"{req.total}: {kinds_text(req.kinds())} | {'/'.join(map(str, per_repo))} "
                       f"({len(stack_res.listings.get(op, {}))} repositories) |")
-            verdict = met(real <= 1.3 * floor)
-            allowance = 0.3 * floor
-            if op == "refresh" and real > 1.3 * floor and stack_res.replay.get(4, 0.0) > allowance:
-                verdict += (f" (its provider work alone takes {fmt_s(stack_res.replay[4])} on the host's"
-                            f" 4 threads, above the {fmt_s(allowance)} that 1.3{X} allows)")
             targets.append((f"stack {op} ≤ 1.3{X} floor", f"{fmt_s(real)} vs {fmt_s(floor)}",
-                            r(real, floor), verdict))
+                            r(real, floor), met(real <= 1.3 * floor)))
             targets.append((f"stack {op}: one listing per repository", f"{'/'.join(map(str, per_repo))}",
                             "", met(per_repo == [1] and len(stack_res.listings.get(op, {})) == 10)))
         md += [
@@ -280,6 +275,7 @@ def main() -> int:
             + ", ".join(f"{w} threads {fmt_s(t)}" for w, t in sorted(stack_res.replay.items()))
             + ". Reads come ten per repository; with 4 threads they all wait on that",
             "repository's first listing (token, listing, HEAD) before the next repository starts.",
+            "(In a real refresh part of this overlaps the engine's own work, so it is not a floor.)",
             "",
         ]
 

@@ -71,16 +71,27 @@ def real_program(feeds: list[tuple[str, str]], rules: dict[str, list[dict[str, A
     return program
 
 
-def noop_program() -> None:
-    import pulumi
+def noop_program(secret_per_image: bool = False) -> Callable[[], None]:
+    """The floor's program; with `secret_per_image`, every image also carries a feed with a
+    secret password, as every ImageVersion does (its provider needs the credentials on read)."""
 
-    from benchmarks.noop import Noop
+    def program() -> None:
+        import pulumi
 
-    for f in range(FEEDS):
-        feed = Noop(f"feed{f}", {"feedUri": f"localhost:{f}", "password": pulumi.Output.secret("x")})
-        for r in range(REPOS_PER_FEED):
-            for i in range(IMAGES_PER_REPO):
-                Noop(f"img-{f}-{r}-{i}", {"feedId": feed.id, "image": repo_name(f, r), "rule": i})
+        from benchmarks.noop import Noop
+
+        for f in range(FEEDS):
+            password = pulumi.Output.secret("x")
+            feed_props = {"feedUri": f"localhost:{f}", "username": "bench", "password": password}
+            feed = Noop(f"feed{f}", feed_props)
+            for r in range(REPOS_PER_FEED):
+                for i in range(IMAGES_PER_REPO):
+                    props: dict[str, Any] = {"feedId": feed.id, "image": repo_name(f, r), "rule": i}
+                    if secret_per_image:
+                        props["feed"] = feed_props
+                    Noop(f"img-{f}-{r}-{i}", props)
+
+    return program
 
 
 @dataclass
@@ -192,16 +203,20 @@ def run(repeat: int, log: Callable[[str], None], profile: bool = False) -> Stack
                 rules[repo] = plan(tags)
         feeds = [(f"localhost:{s.port}", pw) for s, pw in zip(servers, passwords, strict=True)]
         counter = RequestCounter(*servers)
-        programs = {"real": real_program(feeds, rules), "noop": noop_program}
-        rounds = [(rnd, kind) for rnd in range(repeat)
-                  for kind in (["real", "noop"] if rnd % 2 == 0 else ["noop", "real"])]
+        programs = {
+            "real": real_program(feeds, rules),
+            "noop": noop_program(),
+            "noop+secret": noop_program(secret_per_image=True),
+        }
+        kinds = list(programs)
+        rounds = [(rnd, kind) for rnd in range(repeat) for kind in kinds[rnd % 3:] + kinds[: rnd % 3]]
         if profile:
             rounds.append((repeat, "profiled"))
         for rnd, kind in rounds:
             profiled = kind == "profiled"
             kind = "real" if profiled else kind
             work = work_root / f"{kind}-{rnd}"
-            st = stack(work, programs[kind], project=f"bench-{kind}", name="bench")
+            st = stack(work, programs[kind], project=f"bench-{kind.replace('+', '-')}", name="bench")
             # The dynamic-provider host must import benchmarks.noop by reference.
             st.workspace.env_vars["PYTHONPATH"] = str(ROOT)
             if profiled:

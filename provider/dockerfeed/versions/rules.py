@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from dockerfeed.versions.errors import VersionRuleError
+from dockerfeed.versions.errors import RULE_PROPERTIES, VersionRuleError
 from dockerfeed.versions.ranges import VersionRange
 from dockerfeed.versions.strategies import STRATEGIES, Strategy
 
@@ -195,8 +195,7 @@ def _check(
             f"write the variant without its leading '-': {variant.lstrip('-')!r}",
         )
 
-    order = ("versionRange", "preReleaseTag", "tagInclude", "tagExclude", "strategy", "variant")
-    return compiled, [errors[p] for p in order if p in errors]
+    return compiled, [errors[p] for p in RULE_PROPERTIES if p in errors]
 
 
 def validate_rule(

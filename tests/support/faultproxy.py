@@ -367,7 +367,6 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._httpd: LoopbackHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._timer: threading.Timer | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -376,9 +375,7 @@ class FaultProxy:
         if self._httpd is not None:
             return self
         self._stopping.clear()
-        self._httpd = LoopbackHTTPServer(_make_handler(self))
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="faultproxy", daemon=True)
-        self._thread.start()
+        self._httpd = LoopbackHTTPServer(_make_handler(self), "faultproxy")
         # Stops by itself: a forgotten proxy cannot outlive the test run by much.
         self._timer = threading.Timer(self.lifetime, self.stop)
         self._timer.daemon = True
@@ -389,11 +386,7 @@ class FaultProxy:
         self._stopping.set()
         httpd, self._httpd = self._httpd, None
         if httpd is not None:
-            httpd.shutdown()
-            httpd.server_close()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=5)
-        self._thread = None
+            httpd.stop()
         if self._timer is not None and self._timer is not threading.current_thread():
             self._timer.cancel()
         self._timer = None
@@ -408,7 +401,7 @@ class FaultProxy:
     def port(self) -> int:
         if self._httpd is None:
             raise RuntimeError("fault proxy is not running")
-        return int(self._httpd.server_address[1])
+        return self._httpd.port
 
     @property
     def host(self) -> str:

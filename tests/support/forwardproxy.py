@@ -11,7 +11,6 @@ import base64
 import http.client
 import select
 import socket
-import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
@@ -32,7 +31,7 @@ class ForwardProxy:
     @property
     def url(self) -> str:
         assert self._httpd is not None
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        return f"http://127.0.0.1:{self._httpd.port}"
 
     def url_with_credentials(self) -> str:
         assert self.credentials is not None
@@ -40,15 +39,13 @@ class ForwardProxy:
         return self.url.replace("http://", f"http://{user}:{password}@")
 
     def __enter__(self) -> ForwardProxy:
-        self._httpd = LoopbackHTTPServer(_make_handler(self))
-        threading.Thread(target=self._httpd.serve_forever, name="forward-proxy", daemon=True).start()
+        self._httpd = LoopbackHTTPServer(_make_handler(self), "forward-proxy")
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
+        httpd, self._httpd = self._httpd, None
+        if httpd is not None:
+            httpd.stop()
 
 
 def _make_handler(proxy: ForwardProxy) -> type[BaseHTTPRequestHandler]:
@@ -105,8 +102,12 @@ def _make_handler(proxy: ForwardProxy) -> type[BaseHTTPRequestHandler]:
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
             conn = http.client.HTTPConnection(target.hostname or "", target.port or 80, timeout=30)
             try:
-                conn.request(self.command, target.path + (f"?{target.query}" if target.query else ""),
-                             body=body, headers=headers)
+                conn.request(
+                    self.command,
+                    target.path + (f"?{target.query}" if target.query else ""),
+                    body=body,
+                    headers=headers,
+                )
                 reply = conn.getresponse()
                 data = reply.read()
             finally:

@@ -1,4 +1,5 @@
-"""The in-process HTTP servers of the tests (token server, fault proxy) share this base.
+"""The in-process HTTP servers of the tests (token server, fault and forward proxies) share this
+base: a loopback server on a free port, serving from a daemon thread from creation until `stop`.
 
 The standard library's server prints a traceback to ``sys.stderr`` whenever a client hangs up
 on a kept-alive connection. The CLI's connection pool does exactly that on exit, and because
@@ -11,6 +12,7 @@ kept in ``errors`` and written to the real standard error, where pytest shows it
 from __future__ import annotations
 
 import sys
+import threading
 import traceback
 from http.server import ThreadingHTTPServer
 from typing import Any
@@ -19,9 +21,21 @@ from typing import Any
 class LoopbackHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, handler: Any) -> None:
+    def __init__(self, handler: Any, name: str) -> None:
         super().__init__(("127.0.0.1", 0), handler)
         self.errors: list[BaseException] = []
+        self._thread = threading.Thread(target=self.serve_forever, name=name, daemon=True)
+        self._thread.start()
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])
+
+    def stop(self) -> None:
+        """Stop serving and close the socket (from any thread but the serving one)."""
+        self.shutdown()
+        self.server_close()
+        self._thread.join(timeout=5)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         error = sys.exc_info()[1]

@@ -266,7 +266,6 @@ class TokenServer:
         self._requests: list[TokenRequest] = []
         self._refresh_tokens: dict[str, str] = {}
         self._httpd: LoopbackHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._tmpdir: Path | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -274,22 +273,13 @@ class TokenServer:
     def start(self) -> TokenServer:
         if self._httpd is not None:
             return self
-        handler = _make_handler(self)
-        self._httpd = LoopbackHTTPServer(handler)
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="dockerfeed-token-server", daemon=True
-        )
-        self._thread.start()
+        self._httpd = LoopbackHTTPServer(_make_handler(self), "dockerfeed-token-server")
         return self
 
     def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        httpd, self._httpd = self._httpd, None
+        if httpd is not None:
+            httpd.stop()
 
     def __enter__(self) -> TokenServer:
         return self.start()
@@ -301,7 +291,7 @@ class TokenServer:
     def port(self) -> int:
         if self._httpd is None:
             raise RuntimeError("token server is not running")
-        return int(self._httpd.server_address[1])
+        return self._httpd.port
 
     @property
     def realm(self) -> str:

@@ -1,4 +1,5 @@
-"""Helpers shared by the fault tests: run the CLI in-process and judge its answer."""
+"""Helpers shared by the fault tests: run the CLI in-process and judge its answer; the feed of
+the Pulumi programs."""
 
 from __future__ import annotations
 
@@ -6,11 +7,16 @@ import json
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import pulumi
 import pytest
 
 from dockerfeed.cli import main
+from pulumi_dockerfeed import DockerFeed
+
+if TYPE_CHECKING:
+    from tests.faults.conftest import Seeded
 
 
 @dataclass
@@ -58,3 +64,19 @@ def assert_clean_failure(run: CliRun, *parts: str, secrets: Sequence[str] = ()) 
 
 def feed_args(host: str, user: str | None = "ci") -> list[str]:
     return [host, "-u", user] if user else [host]
+
+
+def config_feed() -> DockerFeed:
+    """A program's feed from stack config: `feedUri`, `username` and the secret `password`."""
+    config = pulumi.Config()
+    return DockerFeed(
+        "feed",
+        feed_uri=config.require("feedUri"),
+        username=config.require("username"),
+        password=config.require_secret("password"),
+    )
+
+
+def feed_config(host: str, seeded: Seeded) -> dict[str, dict[str, str]]:
+    """The `stack(...)` arguments that config_feed reads: the feed at `host` as seeded's user."""
+    return {"config": {"feedUri": host, "username": seeded.user}, "secrets": {"password": seeded.password}}

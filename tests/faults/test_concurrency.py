@@ -20,8 +20,9 @@ import pytest
 from dockerfeed.registry import FeedSettings
 from dockerfeed.resolve import Pin, resolve_image
 from dockerfeed.versions import VersionRule
-from pulumi_dockerfeed import DockerFeed, ImageVersion
+from pulumi_dockerfeed import ImageVersion
 from tests.faults.conftest import APP, LIB, MAXTAGS, Seeded
+from tests.faults.helpers import config_feed, feed_config
 from tests.support.faultproxy import FaultProxy, delay, respond
 from tests.support.stack import stack
 
@@ -108,13 +109,7 @@ def test_100_parallel_resolutions_ask_one_token_per_scope(crowd: Crowd) -> None:
 
 
 def crowd_program() -> None:
-    config = pulumi.Config()
-    feed = DockerFeed(
-        "feed",
-        feed_uri=config.require("feedUri"),
-        username=config.require("username"),
-        password=config.require_secret("password"),
-    )
+    feed = config_feed()
     for i in range(12):
         image, rule, _ = RULES[i % len(RULES)]
         iv = ImageVersion(f"iv{i}", feed=feed, image=image, **rule)
@@ -133,8 +128,7 @@ def test_pulumi_stack_of_12_under_slow_flaky_registry(seeded: Seeded, tmp_path: 
             tmp_path,
             crowd_program,
             project="dockerfeed-crowd",
-            config={"feedUri": proxy.host, "username": seeded.user},
-            secrets={"password": seeded.password},
+            **feed_config(proxy.host, seeded),
         )
         token_server.clear_requests()
         result = st.up()

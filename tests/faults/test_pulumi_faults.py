@@ -17,8 +17,9 @@ import pulumi
 import pytest
 from pulumi import automation as auto
 
-from pulumi_dockerfeed import DockerFeed, ImageVersion
+from pulumi_dockerfeed import ImageVersion
 from tests.faults.conftest import APP, APP_STABLE, LIB, LIB_LATEST, MAXTAGS, Seeded
+from tests.faults.helpers import config_feed, feed_config
 from tests.support.faultproxy import (
     Action,
     FaultProxy,
@@ -44,13 +45,7 @@ TOKEN = r"^/token\?"
 
 
 def program() -> None:
-    config = pulumi.Config()
-    feed = DockerFeed(
-        "feed",
-        feed_uri=config.require("feedUri"),
-        username=config.require("username"),
-        password=config.require_secret("password"),
-    )
+    feed = config_feed()
     app = ImageVersion("app", feed=feed, image=APP, pre_release_tag="^$")
     lib = ImageVersion("lib", feed=feed, image=LIB)
     pulumi.export("app", pulumi.Output.all(app.tag, app.digest))
@@ -76,8 +71,7 @@ def scenario(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             work,
             program,
             project="dockerfeed-faults",
-            config={"feedUri": proxy.host, "username": seeded.user},
-            secrets={"password": seeded.password},
+            **feed_config(proxy.host, seeded),
             # The provider process reads it: a slow first byte past it is a clean failure.
             env={"DOCKERFEED_HTTP_TIMEOUT": str(PROVIDER_TIMEOUT)},
         )

@@ -202,9 +202,17 @@ def _cmd_pick(args: argparse.Namespace) -> int:
             print("dockerfeed pick: give tags as arguments or one per line on stdin", file=sys.stderr)
             return EXIT_USAGE
         tags = [line.strip() for line in sys.stdin if line.strip()]
-    selection = select_latest(tags, rule, current=args.current)
+    try:
+        return _print_pick(args, select_latest(tags, rule, current=args.current))
+    except ValueError as e:  # a pattern out of its time budget (RuleTimeout), or a bad budget
+        print(f"dockerfeed pick: {e}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _print_pick(args: argparse.Namespace, selection: Any) -> int:
     if args.json:
-        _print_json(selection.as_dict())
+        document = selection.as_dict()  # complete before anything is printed
+        _print_json(document)
         if selection.winner is None:
             return _fail(selection.explain())
         return EXIT_OK

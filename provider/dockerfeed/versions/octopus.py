@@ -15,6 +15,9 @@ from typing import TypeAlias
 
 # .NET's int.Parse overflows above Int32.MaxValue and Octopus then rejects the version.
 MAX_PART = 2**31 - 1
+# A Docker tag has at most 128 characters. Longer text is never a version: the pattern below
+# backtracks quadratically over a long run of digits, and tags are text a registry chooses.
+MAX_TEXT = 128
 
 LabelKey: TypeAlias = tuple[tuple[int, int | str], ...]
 # (major, minor, patch, revision, release flag, pre-release labels).
@@ -81,6 +84,8 @@ _Fields: TypeAlias = tuple[str, int, int, int, int, str, str, int]
 
 
 def _fields(tag: str) -> _Fields | None:
+    if len(tag) > MAX_TEXT:
+        return None
     m = _PATTERN.match(tag)
     if m is None:
         return None
@@ -100,6 +105,8 @@ def octopus_key(tag: str) -> tuple[OctopusKey, str, str] | None:
 
     The hot path of selection: no objects beyond the key tuple.
     """
+    if len(tag) > MAX_TEXT:
+        return None
     m = _PATTERN.match(tag)
     if m is None:
         return None

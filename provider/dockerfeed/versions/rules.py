@@ -2,16 +2,17 @@
 
 Regex semantics: `preReleaseTag`, `tagInclude` and `tagExclude` use search semantics, like
 Octopus (.NET `Regex.IsMatch`): `beta` matches anywhere, anchor with `^…$` for the whole text.
-.NET-style named groups `(?<version>…)` are accepted and read as Python's `(?P<version>…)`.
+They are compiled with the `regex` engine and matched under a time budget (patterns.py); .NET
+named groups `(?<version>…)` work as they are.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from dockerfeed.versions.errors import RULE_PROPERTIES, VersionRuleError
+from dockerfeed.versions.patterns import UserPattern
 from dockerfeed.versions.ranges import VersionRange
 from dockerfeed.versions.strategies import STRATEGIES, Strategy
 
@@ -20,19 +21,7 @@ DEFAULT_STRATEGY = "octopus"
 # never something to deploy (Flux excludes `.sig` by default for the same reason).
 DEFAULT_TAG_EXCLUDE = (r"^sha256-[0-9A-Fa-f]+\.(?:sig|att|sbom)$",)
 EXTRACT_GROUP = "version"
-
-# `(?<name>` but not the lookbehinds `(?<=` / `(?<!`.
-_DOTNET_GROUP = re.compile(r"(?<!\\)\(\?<(?=[A-Za-z_])")
-
-
-def _compile(pattern: str, prop: str, what: str) -> re.Pattern[str]:
-    try:
-        return re.compile(_DOTNET_GROUP.sub("(?P<", pattern))
-    except re.error as e:
-        where = f" at character {e.pos + 1}" if e.pos is not None else ""
-        raise VersionRuleError(
-            prop, f"{what} '{pattern}' is not a valid regular expression: {e.msg}{where}"
-        ) from None
+_compile = UserPattern.compile
 
 
 @dataclass(frozen=True)
@@ -47,9 +36,9 @@ class VersionRule:
     variant: str | None = None
     # Compiled forms, filled in by __post_init__ (derived, so not part of equality).
     range: VersionRange | None = field(default=None, init=False, compare=False, repr=False)
-    pre_release_re: re.Pattern[str] | None = field(default=None, init=False, compare=False, repr=False)
-    include_re: re.Pattern[str] | None = field(default=None, init=False, compare=False, repr=False)
-    exclude_res: tuple[re.Pattern[str], ...] = field(default=(), init=False, compare=False, repr=False)
+    pre_release_re: UserPattern | None = field(default=None, init=False, compare=False, repr=False)
+    include_re: UserPattern | None = field(default=None, init=False, compare=False, repr=False)
+    exclude_res: tuple[UserPattern, ...] = field(default=(), init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         compiled, errors = _check(
@@ -93,7 +82,7 @@ class VersionRule:
     @property
     def extracts(self) -> bool:
         """True when tagInclude has a `version` group whose text is compared instead of the tag."""
-        return self.include_re is not None and EXTRACT_GROUP in self.include_re.groupindex
+        return self.include_re is not None and EXTRACT_GROUP in self.include_re.groups
 
     def describe(self) -> str:
         """The rule in the words of the schema, for messages."""
@@ -172,7 +161,7 @@ def _check(
         except VersionRuleError as e:
             errors["tagInclude"] = e
 
-    excludes: list[re.Pattern[str]] = []
+    excludes: list[UserPattern] = []
     problems: list[str] = []
     for index, pattern in enumerate(tag_exclude):
         try:

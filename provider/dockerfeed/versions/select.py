@@ -5,7 +5,8 @@ only for a tag that would beat it; on long lists the strategy scans the tags of 
 leading `major.minor` first and stops at the first winner (strategies.py, `_best_by_major`).
 Counts, the eligible list and per-tag reasons (for `explain`, `pick --all` and `pick --json`)
 come from a second, complete pass run on demand, so resolving an image with 100,000 tags does
-not pay for them.
+not pay for them. Each pass matches the user's patterns under one time budget (patterns.py);
+running out raises RuleTimeout, a VersionRuleError naming the property and the tag.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 
+from dockerfeed.versions.patterns import DEFAULT_BUDGET, Budget, Match, Search, rule_budget
 from dockerfeed.versions.rules import DEFAULT_TAG_EXCLUDE, EXTRACT_GROUP, VersionRule
 from dockerfeed.versions.strategies import VARIANT, SortKey
 
@@ -50,6 +52,8 @@ class Candidate:
 _Entry = tuple[SortKey, str, str]
 # Per-tag outcome: (tag, reason or None when eligible, compared text).
 _Outcome = tuple[str, Reason | None, str]
+# Whether the pre-release rule allows a label: (label, tag) -> bool.
+_AllowLabel = Callable[[str, str], bool]
 
 
 @dataclass(frozen=True)
@@ -57,25 +61,25 @@ class _Checks:
     """A rule turned into the callables the loops need, once per selection."""
 
     rule: VersionRule
-    include: Callable[[str], re.Match[str] | None] | None
+    include: Search | None
     extract: bool
-    excludes: tuple[Callable[[str], re.Match[str] | None], ...]
+    excludes: tuple[Search, ...]
     in_range: Callable[[SortKey], bool] | None
-    allow_label: Callable[[str], object] | None
+    allow_label: _AllowLabel | None
 
     @classmethod
-    def of(cls, rule: VersionRule) -> _Checks:
-        allow_label: Callable[[str], object] | None = None
+    def of(cls, rule: VersionRule, budget: Budget) -> _Checks:
+        allow_label: _AllowLabel | None = None
         if rule.pre_release_re is not None:
-            allow_label = rule.pre_release_re.search
+            allow_label = _once_per_label(rule.pre_release_re.bind(budget))
         elif rule.strategy == "semver" and not (rule.range and rule.range.names_prerelease):
             # Flux/Masterminds semver: pre-releases only when the range names one.
             allow_label = _stable_only
         return cls(
             rule=rule,
-            include=rule.include_re.search if rule.include_re is not None else None,
+            include=rule.include_re.bind(budget) if rule.include_re is not None else None,
             extract=rule.extracts,
-            excludes=tuple(p.search for p in rule.exclude_res),
+            excludes=tuple(p.bind(budget) for p in rule.exclude_res),
             in_range=rule.range.contains if rule.range is not None else None,
             allow_label=allow_label,
         )
@@ -84,10 +88,10 @@ class _Checks:
         """The text compared for a tag: the tag, or its `version` group; None if not included."""
         if self.include is None:
             return tag
-        m = self.include(tag)
+        m = self.include(tag, tag)
         if m is None:
             return None
-        return m.group(EXTRACT_GROUP) if self.extract else tag
+        return _group(m) if self.extract else tag
 
     def filtered(self, tag: str) -> Reason | None:
         """The filter that drops a tag before it is read as a version, if any."""
@@ -95,27 +99,45 @@ class _Checks:
             return Reason.SIGNATURE
         if self.include is not None and self.text_of(tag) is None:
             return Reason.INCLUDE
-        if any(e(tag) for e in self.excludes):
+        if any(e(tag, tag) for e in self.excludes):
             return Reason.EXCLUDE
         return None
 
-    def refused(self, text: str, key: SortKey) -> Reason | None:
+    def refused(self, tag: str, text: str, key: SortKey) -> Reason | None:
         """The version rule that refuses a version, if any."""
         if self.in_range is not None and not self.in_range(key):
             return Reason.RANGE
-        if self.allow_label is not None and not self.allow_label(self.rule.strategy_impl.label(text)):
+        if self.allow_label is not None and not self.allow_label(self.rule.strategy_impl.label(text), tag):
             return Reason.PRERELEASE
         return None
 
 
-def _stable_only(label: str) -> bool:
+def _group(m: Match) -> str:
+    text = m.group(EXTRACT_GROUP)
+    return text if isinstance(text, str) else ""
+
+
+def _stable_only(label: str, tag: str) -> bool:
     # Metadata alone (`+build`) does not make a pre-release.
     return not label or label[0] == "+"
 
 
-def _winner(tags: tuple[str, ...], rule: VersionRule, current: str | None) -> _Entry | None:
+def _once_per_label(search: Search) -> _AllowLabel:
+    """The pre-release rule, matched once per distinct label: lists repeat a few labels a lot."""
+    seen: dict[str, bool] = {}
+
+    def allow(label: str, tag: str) -> bool:
+        hit = seen.get(label)
+        if hit is None:
+            hit = seen[label] = search(label, tag) is not None
+        return hit
+
+    return allow
+
+
+def _winner(tags: tuple[str, ...], rule: VersionRule, current: str | None, budget: Budget) -> _Entry | None:
     """The winner alone: filters and rules are consulted only for would-be winners."""
-    checks = _Checks.of(rule)
+    checks = _Checks.of(rule, budget)
     texts: tuple[str, ...] = tags
     if checks.extract:
         # The compared text depends on tagInclude, so it has to run on every tag first.
@@ -124,7 +146,7 @@ def _winner(tags: tuple[str, ...], rule: VersionRule, current: str | None) -> _E
         texts = tuple(p[1] for p in pairs)
 
     def accept(tag: str, text: str, key: SortKey) -> bool:
-        return checks.filtered(tag) is None and checks.refused(text, key) is None
+        return checks.filtered(tag) is None and checks.refused(tag, text, key) is None
 
     if not (checks.include or checks.excludes or checks.in_range or checks.allow_label):
         # No rule at all (the default): only the signature exclusion is left to check. A
@@ -151,9 +173,9 @@ class _Pass:
     outcomes: list[_Outcome]
 
 
-def _record(tags: tuple[str, ...], rule: VersionRule, current: str | None) -> _Pass:
+def _record(tags: tuple[str, ...], rule: VersionRule, current: str | None, budget: Budget) -> _Pass:
     """Every tag's fate, in the order the checks apply (for --all, --json and explain)."""
-    checks = _Checks.of(rule)
+    checks = _Checks.of(rule, budget)
     scan = rule.strategy_impl.scanner(rule.variant, current)
     counts = dict.fromkeys(Reason, 0)
     eligible: list[_Entry] = []
@@ -169,7 +191,7 @@ def _record(tags: tuple[str, ...], rule: VersionRule, current: str | None) -> _P
             elif key is VARIANT:
                 reason = Reason.VARIANT
             else:
-                reason = checks.refused(text, key)
+                reason = checks.refused(tag, text, key)
                 if reason is None:
                     eligible.append((key, tag, text))
         if reason is not None:
@@ -187,6 +209,7 @@ class Selection:
     rule: VersionRule = field(repr=False)
     current: str | None = field(default=None, repr=False)
     tags: tuple[str, ...] = field(default=(), repr=False)
+    budget: float = field(default=DEFAULT_BUDGET, repr=False)  # seconds for the user's patterns, per pass
 
     @property
     def parsed(self) -> int:
@@ -196,7 +219,7 @@ class Selection:
 
     @cached_property
     def _recorded(self) -> _Pass:
-        return _record(self.tags, self.rule, self.current)
+        return _record(self.tags, self.rule, self.current, Budget(self.budget))
 
     @property
     def rejected(self) -> dict[Reason, int]:
@@ -315,14 +338,21 @@ class Selection:
         return "signature/attestation tag"
 
 
-def select_latest(tags: Iterable[str], rule: VersionRule, *, current: str | None = None) -> Selection:
+def select_latest(
+    tags: Iterable[str], rule: VersionRule, *, current: str | None = None, budget: float | None = None
+) -> Selection:
     """The highest tag that `rule` allows; `current` is the tag pinned now, if any.
 
-    The docker strategy takes the variant and the count of numbers from `current`.
+    The docker strategy takes the variant and the count of numbers from `current`. `budget` is
+    the seconds each pass may spend matching the user's patterns (default: rule_budget());
+    RuleTimeout when they need more, here or from the complete pass behind explain/as_dict.
     """
+    seconds = rule_budget() if budget is None else budget
     tag_tuple = tuple(tags)
-    best = _winner(tag_tuple, rule, current)
-    selection = Selection(winner=None, considered=len(tag_tuple), rule=rule, current=current, tags=tag_tuple)
+    best = _winner(tag_tuple, rule, current, Budget(seconds))
+    selection = Selection(
+        winner=None, considered=len(tag_tuple), rule=rule, current=current, tags=tag_tuple, budget=seconds
+    )
     if best is not None:
         # Set after construction: building the Candidate uses the selection's strategy.
         object.__setattr__(selection, "winner", selection._candidate(best))

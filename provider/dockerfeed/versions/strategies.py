@@ -26,6 +26,7 @@ from packaging.version import InvalidVersion, Version
 from dockerfeed.versions.octopus import (
     LATEST,
     MAX_PART,
+    MAX_TEXT,
     LabelKey,
     floor_key,
     label_key,
@@ -402,6 +403,8 @@ class OctopusStrategy(Strategy):
         return version.as_dict() if version else {}
 
     def why_not(self, text: str) -> str:
+        if len(text) > MAX_TEXT:
+            return f"longer than {MAX_TEXT} characters, which no Docker tag is"
         if not text.strip(" "):
             return "blank"
         bad = sorted(set(re.findall(r"[^A-Za-z0-9.\-_\\+ vV]", text)))

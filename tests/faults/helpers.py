@@ -51,13 +51,20 @@ def run_cli(capsys: pytest.CaptureFixture[str], argv: Sequence[str]) -> CliRun:
 
 
 def assert_clean_failure(run: CliRun, *parts: str, secrets: Sequence[str] = ()) -> None:
-    """Exit code 1, a `dockerfeed:` message on stderr naming every part, no traceback, no secret."""
+    """Exit code 1, a `dockerfeed:` message on stderr naming every part (with --json: one JSON
+    error object on stdout and nothing on stderr), no traceback, no secret."""
     assert run.crash == "", f"the CLI crashed instead of failing cleanly:\n{run.crash}"
     assert run.rc == 1, f"exit code {run.rc}; stderr: {run.err}"
-    assert run.err.startswith("dockerfeed: "), run.err
-    assert "Traceback" not in run.err
+    assert "Traceback" not in run.text
+    if run.out.startswith("{"):
+        error = run.json()
+        assert set(error) == {"kind", "message", "request"} and run.err == "", run.text
+        reason = str(error["message"])
+    else:
+        assert run.err.startswith("dockerfeed: "), run.err
+        reason = run.err
     for part in parts:
-        assert part in run.err, f"{part!r} not in: {run.err}"
+        assert part in reason, f"{part!r} not in: {reason}"
     for secret in secrets:
         assert secret not in run.text
 

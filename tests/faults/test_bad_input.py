@@ -205,33 +205,33 @@ def sink() -> Iterator[FaultProxy]:
 def cli_cases(sink: str) -> list[tuple[str, list[str], int, str]]:
     """(id, argv, expected exit code, words the reason must contain)."""
     return [
-        ("ftp-scheme", ["resolve", "ftp://r.example.com", "demo/app"], 1, "scheme 'ftp'"),
-        ("file-scheme", ["tags", "file:///etc/passwd", "demo/app"], 1, "scheme 'file'"),
-        ("userinfo", ["tags", "https://u:p@r.example.com", "demo/app"], 1, "user info"),
-        ("bad-port", ["test", "https://r.example.com:99999"], 1, "invalid port"),
-        ("empty-feed", ["test", ""], 1, "feedUri is empty"),
-        ("no-host", ["test", "https://"], 1, "no host name"),
-        ("image-uppercase", ["resolve", sink, "Demo/App"], 1, "lowercase"),
-        ("image-empty", ["resolve", sink, ""], 1, "image is empty"),
-        ("image-tag", ["tags", sink, "demo/app:1.0"], 1, "contains a tag"),
-        ("range", ["resolve", sink, "demo/app", "--range", "[1.0"], 1, "[1.0"),
-        ("range-inverted", ["resolve", sink, "demo/app", "--range", "[2.0,1.0]"], 1, "empty"),
-        ("prerelease-regex", ["resolve", sink, "demo/app", "--prerelease", "(beta"], 1, "regular expression"),
-        ("include-regex", ["resolve", sink, "demo/app", "--include", "[a-"], 1, "regular expression"),
-        ("exclude-regex", ["resolve", sink, "demo/app", "--exclude", "*bad"], 1, "regular expression"),
+        ("ftp-scheme", ["resolve", "ftp://r.example.com", "demo/app"], 2, "scheme 'ftp'"),
+        ("file-scheme", ["tags", "file:///etc/passwd", "demo/app"], 2, "scheme 'file'"),
+        ("userinfo", ["tags", "https://u:p@r.example.com", "demo/app"], 2, "user info"),
+        ("bad-port", ["test", "https://r.example.com:99999"], 2, "invalid port"),
+        ("empty-feed", ["test", ""], 2, "feedUri is empty"),
+        ("no-host", ["test", "https://"], 2, "no host name"),
+        ("image-uppercase", ["resolve", sink, "Demo/App"], 2, "lowercase"),
+        ("image-empty", ["resolve", sink, ""], 2, "image is empty"),
+        ("image-tag", ["tags", sink, "demo/app:1.0"], 2, "contains a tag"),
+        ("range", ["resolve", sink, "demo/app", "--range", "[1.0"], 2, "[1.0"),
+        ("range-inverted", ["resolve", sink, "demo/app", "--range", "[2.0,1.0]"], 2, "empty"),
+        ("prerelease-regex", ["resolve", sink, "demo/app", "--prerelease", "(beta"], 2, "regular expression"),
+        ("include-regex", ["resolve", sink, "demo/app", "--include", "[a-"], 2, "regular expression"),
+        ("exclude-regex", ["resolve", sink, "demo/app", "--exclude", "*bad"], 2, "regular expression"),
         ("strategy", ["resolve", sink, "demo/app", "--strategy", "calver"], 2, "invalid choice"),
-        ("variant-octopus", ["resolve", sink, "demo/app", "--variant", "alpine"], 1, "variant"),
+        ("variant-octopus", ["resolve", sink, "demo/app", "--variant", "alpine"], 2, "variant"),
         (
             "numerical-range",
             ["resolve", sink, "demo/app", "--strategy", "numerical", "--range", "[1.0,2.0)"],
-            1,
+            2,
             "range",
         ),
-        ("platform", ["resolve", sink, "demo/app", "--platform", "linux"], 1, "os/arch"),
-        ("platform-case", ["resolve", sink, "demo/app", "--platform", "Linux/AMD64"], 1, "os/arch"),
-        ("half-creds", ["resolve", sink, "demo/app", "-u", "ci"], 1, "half of the credentials"),
+        ("platform", ["resolve", sink, "demo/app", "--platform", "linux"], 2, "os/arch"),
+        ("platform-case", ["resolve", sink, "demo/app", "--platform", "Linux/AMD64"], 2, "os/arch"),
+        ("half-creds", ["resolve", sink, "demo/app", "-u", "ci"], 2, "half of the credentials"),
         ("api-version", ["test", sink, "--api-version", "v3"], 2, "invalid choice"),
-        ("pick-range", ["pick", "1.0", "2.0", "--range", "(,]"], 2, "dockerfeed pick"),
+        ("pick-range", ["pick", "1.0", "2.0", "--range", "(,]"], 2, "dockerfeed: versionRange"),
         ("pick-regex", ["pick", "1.0", "--prerelease", "("], 2, "regular expression"),
         ("no-command", [], 2, "required"),
     ]
@@ -258,7 +258,7 @@ def test_cli_missing_ca_certificate_file_is_a_clean_error(
     missing = tmp_path / f"nope-{secrets.token_hex(3)}.pem"
     run = run_cli(capsys, ["test", sink.host, "--ca-certificate", str(missing)])
     assert run.crash == "", run.crash
-    assert run.rc in (1, 2) and str(missing) in run.err
+    assert run.rc == 2 and str(missing) in run.err
 
 
 def test_cli_empty_password_on_stdin_is_half_credentials(
@@ -268,7 +268,7 @@ def test_cli_empty_password_on_stdin_is_half_credentials(
 
     monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
     run = run_cli(capsys, ["tags", sink.host, "demo/app", "-u", "ci", "--password-stdin"])
-    assert run.rc == 1 and "password is missing" in run.err, run.text
+    assert run.rc == 2 and "password is missing" in run.err, run.text
     assert sink.log == []
 
 

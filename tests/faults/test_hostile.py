@@ -198,7 +198,7 @@ def test_plain_http_realm_on_another_host_for_an_https_feed_gets_no_credentials(
 def test_https_realm_on_another_host_is_normal_and_used(capsys: pytest.CaptureFixture[str]) -> None:
     # The contrast case: Docker Hub's realm lives on auth.docker.io. Only the realm may see them.
     seen = mock_registry("https://auth.example.net/token")
-    run_cli(capsys, ["test", "https://registry.example.com"])
+    run_cli(capsys, ["test", "https://registry.example.com", "-u", "ci"])  # DOCKERFEED_PASSWORD is set
     hosts = [r.url.host for r in seen]
     assert "auth.example.net" in hosts and set(hosts) == {"registry.example.com", "auth.example.net"}
 

@@ -43,11 +43,14 @@ def test_test_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert [s["step"] for s in data["steps"]] == ["address", "api", "auth", "credentials", "catalog"]
 
 
-def test_test_json_failure_has_kind_and_steps(capsys: pytest.CaptureFixture[str]) -> None:
+def test_test_json_failure_is_one_error_object(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["test", "https://r.example.com", "--image", "team/nothing", "--json"]) == 1
-    data = json.loads(capsys.readouterr().out)
-    assert data["ok"] is False and data["kind"] == "not-found"
-    assert "the repository does not exist" in data["error"]
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert set(data) == {"kind", "message", "request"} and captured.err == ""
+    assert data["kind"] == "not-found"
+    assert "the repository does not exist" in data["message"]
+    assert data["request"] == "GET https://r.example.com/v2/team/nothing/tags/list"
 
 
 def test_tags_and_search(capsys: pytest.CaptureFixture[str]) -> None:
@@ -61,7 +64,7 @@ def test_tags_and_search(capsys: pytest.CaptureFixture[str]) -> None:
 def test_missing_ca_file_is_a_clean_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert (
         cli.main(["tags", "https://r.example.com", "team/app", "--ca-certificate", "/nonexistent/ca.pem"])
-        == 1
+        == 2
     )
     err = capsys.readouterr().err
     assert err.startswith("dockerfeed: cannot read --ca-certificate /nonexistent/ca.pem: No such file")

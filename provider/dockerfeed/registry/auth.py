@@ -414,6 +414,10 @@ class RegistryAuth(httpx.Auth):
             if fallback and request.method == "POST" and response.status_code in (404, 405):
                 return None
             return self.read_token(state, scopes, response)
+        except RegistryError as e:
+            if e.request is None:  # the message names the token service; say which request it was
+                e.request = f"{request.method} {request.url.copy_with(query=None)}"
+            raise
         finally:
             release(response)
 

@@ -344,7 +344,7 @@ class Registry:
                 return self._learn(challenges)
             reasons.append(_why_not(url, r, body_start, "Docker-Distribution-API-Version: registry/2.0"))
             if wanted == "v2":
-                raise NotARegistry(f"apiVersion v2 was requested, but {reasons[0]}")
+                raise NotARegistry(f"apiVersion v2 was requested, but {reasons[0]}", request=f"GET {url}")
         url = self.address.url("/v1/_ping")
         r = self._send("GET", url, authenticate=False)
         body_start = self._read(r, 64 * 1024, f"GET {url}")[:200]
@@ -353,11 +353,12 @@ class Registry:
             return self._learn(parse_challenges(r.headers.get_list("www-authenticate")))
         reasons.append(_why_not(url, r, body_start, "X-Docker-Registry-Version"))
         if wanted == "v1":
-            raise NotARegistry(f"apiVersion v1 was requested, but {reasons[-1]}")
+            raise NotARegistry(f"apiVersion v1 was requested, but {reasons[-1]}", request=f"GET {url}")
         raise NotARegistry(
             f"{self.address.base_url} does not look like a Docker registry: "
             + "; ".join(reasons)
-            + ". Check feedUri: it should be the registry's address, without a repository path"
+            + ". Check feedUri: it should be the registry's address, without a repository path",
+            request=f"GET {self.address.url('/v2/')}",
         )
 
     def _learn(self, challenges: list[Any]) -> FeedInfo:

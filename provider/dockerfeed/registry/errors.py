@@ -6,15 +6,33 @@ password, token or Authorization header: errors are built from URLs, status code
 
 from __future__ import annotations
 
+import re
+
+# Messages start with the request they are about ("GET https://r.example.com/v2/ answered 401"),
+# possibly after the listing they belong to ("listing tags of demo/app: GET ... sent a Link").
+_LEADING_REQUEST = re.compile(r"^(?:listing [^:]+: )?((?:GET|HEAD|POST|PUT|DELETE) \S+)")
+
 
 class RegistryError(Exception):
-    """Base of every error the registry client raises on purpose."""
+    """Base of every error the registry client raises on purpose.
+
+    `request` is the HTTP request that failed ("GET https://r.example.com/v2/"), or None when
+    none was involved (a bad feed URI). Unless given, it is the request the message starts with.
+    """
 
     kind = "registry"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, request: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        if request is None:
+            found = _LEADING_REQUEST.match(message)
+            request = found.group(1) if found else None
+        self.request = request
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keyword-only arguments do not survive the default exception pickling.
+        return (_rebuild, (type(self), self.message, self.request))
 
     def __str__(self) -> str:
         return self.message
@@ -90,3 +108,7 @@ class RateLimited(RegistryError):
     """429 answers outlasted the retry budget."""
 
     kind = "rate-limited"
+
+
+def _rebuild(cls: type[RegistryError], message: str, request: str | None) -> RegistryError:
+    return cls(message, request=request)

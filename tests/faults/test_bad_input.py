@@ -49,6 +49,10 @@ FEED_CASES: list[tuple[str, dict[str, Any], str]] = [
     ("ca-not-pem", {"feed_uri": SINK_FEED, "ca_certificate": "not a certificate"}, "caCertificate"),
     ("registry-path-space", {"feed_uri": SINK_FEED, "registry_path": "has space"}, "registryPath"),
     ("registry-path-empty", {"feed_uri": SINK_FEED, "registry_path": ""}, "registryPath"),
+    ("registry-path-dots", {"feed_uri": SINK_FEED, "registry_path": "r.example.com/../x"}, "registryPath"),
+    ("scheme-typo", {"feed_uri": "http:/r.example.com"}, "feedUri"),
+    ("path-dots", {"feed_uri": "https://r.example.com/a/%2e%2e/b"}, "feedUri"),
+    ("username-colon", {"feed_uri": SINK_FEED, "username": "ci:admin", "password": "pw"}, "username"),
 ]
 
 IMAGE_CASES: list[tuple[str, dict[str, Any], str]] = [
@@ -154,6 +158,8 @@ PREVIEWED = {
     "api-v3",
     "ca-not-pem",
     "registry-path-space",
+    "scheme-typo",
+    "username-colon",
     "image-empty",
     "image-uppercase",
     "image-with-tag",
@@ -207,6 +213,8 @@ def cli_cases(sink: str) -> list[tuple[str, list[str], int, str]]:
     return [
         ("ftp-scheme", ["resolve", "ftp://r.example.com", "demo/app"], 2, "scheme 'ftp'"),
         ("file-scheme", ["tags", "file:///etc/passwd", "demo/app"], 2, "scheme 'file'"),
+        ("scheme-typo", ["tags", f"http:/{sink}", "demo/app"], 2, "mistyped scheme"),
+        ("path-dots", ["tags", f"http://{sink}/a/../b", "demo/app"], 2, "'..' segment"),
         ("userinfo", ["tags", "https://u:p@r.example.com", "demo/app"], 2, "user info"),
         ("bad-port", ["test", "https://r.example.com:99999"], 2, "invalid port"),
         ("empty-feed", ["test", ""], 2, "feedUri is empty"),
@@ -214,6 +222,7 @@ def cli_cases(sink: str) -> list[tuple[str, list[str], int, str]]:
         ("image-uppercase", ["resolve", sink, "Demo/App"], 2, "lowercase"),
         ("image-empty", ["resolve", sink, ""], 2, "image is empty"),
         ("image-tag", ["tags", sink, "demo/app:1.0"], 2, "contains a tag"),
+        ("image-host", ["tags", sink, f"{sink}/demo/app"], 2, "starts with the registry host"),
         ("range", ["resolve", sink, "demo/app", "--range", "[1.0"], 2, "[1.0"),
         ("range-inverted", ["resolve", sink, "demo/app", "--range", "[2.0,1.0]"], 2, "empty"),
         ("prerelease-regex", ["resolve", sink, "demo/app", "--prerelease", "(beta"], 2, "regular expression"),

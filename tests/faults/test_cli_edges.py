@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import ssl
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -24,9 +25,10 @@ from typing import Any
 import pytest
 
 from tests.faults.conftest import APP, APP_STABLE, Seeded
-from tests.support import find_tool
-from tests.support.faultproxy import FaultProxy
+from tests.support import find_tool, free_port
+from tests.support.faultproxy import FaultProxy, rewrite_body, set_headers
 from tests.support.servers import RegistryServer
+from tests.support.tokenserver import make_ca, make_leaf
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -112,6 +114,45 @@ def sink() -> Iterator[FaultProxy]:
 # --------------------------------------------------------------- 6. no traceback, ever
 
 
+@pytest.mark.parametrize(
+    ("config", "words"),
+    [
+        ({"auths": {"HOST": "xyz"}}, "the 'auths' entry"),
+        ([], "JSON array, not an object"),
+        ({"credHelpers": ["x"]}, "'credHelpers' is a JSON array"),
+    ],
+    ids=["auths-entry-string", "top-level-array", "credhelpers-array"],
+)
+def test_docker_config_of_the_wrong_shape_is_refused(
+    home: Path, proxy: FaultProxy, config: Any, words: str
+) -> None:
+    text = json.dumps(config).replace("HOST", proxy.host)
+    (home / "docker" / "config.json").write_text(text)
+    run = dockerfeed(home, "tags", proxy.host, APP, "--docker-config")
+    assert_fails(run, 2, f"Docker config {home / 'docker' / 'config.json'}", words)
+    assert proxy.log == []
+
+
+def test_credential_helper_that_prints_a_json_array(home: Path, proxy: FaultProxy) -> None:
+    helper = home / "bin" / "docker-credential-odd"
+    helper.write_text("#!/bin/sh\ncat >/dev/null\necho '[1,2]'\n")
+    helper.chmod(0o755)
+    (home / "docker" / "config.json").write_text(json.dumps({"credHelpers": {proxy.host: "odd"}}))
+    run = dockerfeed(home, "tags", proxy.host, APP, "--docker-config")
+    assert_fails(run, 1, "credential helper docker-credential-odd printed", "not the JSON object")
+
+
+def test_token_realm_that_is_not_a_url(home: Path, seeded: Seeded, proxy: FaultProxy) -> None:
+    proxy.add(
+        None,
+        r"^/v2/",
+        set_headers(**{"WWW-Authenticate": 'Bearer realm="http://[::1",service="x"'}),
+        times=50,
+    )
+    run = dockerfeed(home, "tags", proxy.host, APP, "-u", "ci", "--password-stdin", stdin=login(seeded))
+    assert_fails(run, 1, "'http://[::1'", "not a valid URL", absent=[seeded.password])
+
+
 def test_password_stdin_that_is_not_utf8(home: Path, sink: FaultProxy) -> None:
     run = dockerfeed(home, "tags", sink.host, APP, "-u", "ci", "--password-stdin", stdin=b"s3cr\xffet\n")
     assert_fails(run, 2, "--password-stdin: standard input is not UTF-8", absent=["s3cr", "et\n", "\\xff"])
@@ -136,6 +177,36 @@ def test_json_output_into_a_closed_pipe(home: Path, seeded: Seeded, proxy: Fault
 
 
 # --------------------------------------------------------------- 7. inputs accepted silently
+
+
+@pytest.mark.parametrize("typo", ["http:/", "http//", "https:/"])
+def test_scheme_typos_are_refused(home: Path, sink: FaultProxy, typo: str) -> None:
+    feed = f"{typo}{sink.host}"
+    run = dockerfeed(home, "tags", feed, APP)
+    scheme = typo.rstrip(":/")
+    assert_fails(run, 2, f"feedUri {feed!r} starts with a mistyped scheme", f"write {scheme}://{sink.host}")
+    assert sink.log == []
+
+
+@pytest.mark.parametrize("path", ["/my registry", "/a/../v2", "/a/%2e%2e/v2", "/a/%2E%2e"])
+def test_feed_paths_with_spaces_or_dot_segments_are_refused(home: Path, sink: FaultProxy, path: str) -> None:
+    run = dockerfeed(home, "tags", f"http://{sink.host}{path}", APP)
+    assert_fails(run, 2, "feedUri")
+    assert ("space" in run.err) if " " in path else ("'..' segment" in run.err)
+    assert sink.log == []
+
+
+def test_username_with_a_colon_is_refused(home: Path, sink: FaultProxy) -> None:
+    run = dockerfeed(home, "tags", sink.host, APP, "-u", "ci:admin", "--password-stdin", stdin=b"pw\n")
+    assert_fails(run, 2, "username 'ci:admin' contains ':'", "Basic authentication")
+    assert sink.log == []
+
+
+def test_docker_config_auth_that_is_not_base64_is_refused(home: Path, proxy: FaultProxy) -> None:
+    (home / "docker" / "config.json").write_text(json.dumps({"auths": {proxy.host: {"auth": "!!!"}}}))
+    run = dockerfeed(home, "tags", proxy.host, APP, "--docker-config")
+    assert_fails(run, 2, f"the 'auth' of the 'auths' entry '{proxy.host}'", "is not base64 of user:password")
+    assert proxy.log == []
 
 
 def test_ca_certificate_without_a_certificate_is_refused(home: Path, sink: FaultProxy) -> None:
@@ -208,6 +279,86 @@ def test_password_stdin_reads_a_multi_line_secret_whole(
 # --------------------------------------------------------------- 9. messages that point the right way
 
 
+def test_host_in_the_image_name_is_named_as_a_host(home: Path, sink: FaultProxy) -> None:
+    run = dockerfeed(home, "tags", sink.host, f"{sink.host}/demo/webapp")
+    assert_fails(
+        run, 2, f"starts with the registry host '{sink.host}'", "'demo/webapp'", absent=["tag or digest"]
+    )
+    assert sink.log == []
+
+
+class _OtherNameTLS(RegistryServer):
+    """A TLS registry whose certificate names only `registry.example` (not 127.0.0.1)."""
+
+    def _prepare_tls(self) -> None:
+        self.ca = make_ca("dockerfeed registry CA")
+        leaf = make_leaf(self.ca, "registry.example", hosts=["registry.example"])
+        self._path("ca.pem").write_bytes(self.ca.cert_pem())
+        self._path("server.pem").write_bytes(leaf.cert_pem())
+        key_path = self._path("server-key.pem")
+        key_path.write_bytes(leaf.key_pem())
+        key_path.chmod(0o600)
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        # The readiness probe trusts the CA but not the name (which is the point of this server).
+        ctx = ssl.create_default_context(cafile=str(self.ca_cert_path))
+        ctx.check_hostname = False
+        return ctx
+
+
+@pytest.fixture(scope="module")
+def tls_registry() -> Iterator[RegistryServer]:
+    with _OtherNameTLS("v3", tls=True, binary=find_tool("DOCKERFEED_REGISTRY3")) as reg:
+        yield reg
+
+
+def test_hostname_mismatch_with_the_ca_given_does_not_ask_for_the_ca(
+    home: Path, tls_registry: RegistryServer
+) -> None:
+    assert tls_registry.ca_cert_path is not None
+    run = dockerfeed(
+        home, "test", f"https://{tls_registry.host}", "--ca-certificate", str(tls_registry.ca_cert_path)
+    )
+    assert run.rc == 1, run.text
+    assert "certificate does not name '127.0.0.1'" in run.err, run.err
+    assert "give the registry's CA" not in run.err and "Traceback" not in run.text
+
+
+def test_plain_http_to_a_tls_port_says_to_use_https(home: Path, tls_registry: RegistryServer) -> None:
+    run = dockerfeed(home, "test", f"http://{tls_registry.host}")
+    assert run.rc == 1, run.text
+    assert f"write the feed as https://{tls_registry.host}" in run.err, run.err
+    assert "does not look like a Docker registry" not in run.err
+
+
+def test_dead_proxy_is_named_as_the_proxy(home: Path, seeded: Seeded) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    run = dockerfeed(home, "tags", seeded.server.host, APP, "-u", "ci", "--password-stdin",
+                     stdin=login(seeded), env={"http_proxy": dead})  # fmt: skip
+    assert_fails(run, 1, f"could not connect to the proxy {dead}", "is the proxy running", "no_proxy",
+                 absent=["is the registry running"])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("challenge", "words"),
+    [
+        ('Bearer realm="",service="x"', "a Bearer challenge that has no realm"),
+        ('Bearer service="x"', "a Bearer challenge that has no realm"),
+        ('Bearer realm="ftp://127.0.0.1/token",service="x"', "which is not an http(s) URL"),
+    ],
+    ids=["empty-realm", "no-realm", "ftp-realm"],
+)
+def test_unusable_realms_are_named(
+    home: Path, seeded: Seeded, proxy: FaultProxy, challenge: str, words: str
+) -> None:
+    proxy.add(None, r"^/v2/", set_headers(**{"WWW-Authenticate": challenge}), times=50)
+    run = dockerfeed(home, "tags", proxy.host, APP, "-u", "ci", "--password-stdin", stdin=login(seeded))
+    assert_fails(
+        run, 1, words, "misconfigured", absent=["needs credentials", "in the clear", seeded.password]
+    )
+
+
 def test_search_without_a_match_says_so(home: Path, seeded: Seeded, proxy: FaultProxy) -> None:
     run = dockerfeed(
         home, "search", proxy.host, "no-such-thing", "-u", "ci", "--password-stdin", stdin=login(seeded)
@@ -217,6 +368,23 @@ def test_search_without_a_match_says_so(home: Path, seeded: Seeded, proxy: Fault
         home, "search", proxy.host, "demo", "-u", "ci", "--password-stdin", stdin=login(seeded)
     )
     assert found.rc == 0 and APP in found.out.split(), found.text
+
+
+def test_catalog_answering_invalid_json_is_not_supported(
+    home: Path, seeded: Seeded, proxy: FaultProxy
+) -> None:
+    proxy.add("GET", r"^/v2/_catalog", rewrite_body(lambda _b: b"{not json", "not json"), times=5)
+    run = dockerfeed(home, "test", proxy.host, "-u", "ci", "--password-stdin", stdin=login(seeded))
+    assert run.rc == 0, run.text
+    catalog = next(line for line in run.out.splitlines() if line.strip().startswith("catalog"))
+    assert "not usable" in catalog and "not valid JSON" in catalog, catalog
+    assert "supported" not in catalog.split("catalog", 1)[1].split(":")[0]
+
+
+def test_link_to_another_path_is_not_called_a_loop(home: Path, seeded: Seeded, proxy: FaultProxy) -> None:
+    proxy.add("GET", TAGS + r"$", set_headers(Link='</v2/demo/other/tags/list>; rel="next"'))
+    run = dockerfeed(home, "tags", proxy.host, APP, "-u", "ci", "--password-stdin", stdin=login(seeded))
+    assert_fails(run, 1, "sent a Link to another path, /v2/demo/other/tags/list", absent=["loops"])
 
 
 # --------------------------------------------------------------- 10. one exit-code scheme

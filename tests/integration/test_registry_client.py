@@ -557,7 +557,9 @@ def test_unreachable_proxy_is_named_without_its_password(
     with pytest.raises(Unreachable) as e:
         Registry(FeedSettings(registry_v3_paginated.url)).list_tags("demo/none")
     message = str(e.value)
-    assert "through the proxy http://127.0.0.1:" in message and "no_proxy" in message, message
+    # The proxy is what did not answer: the message says so, not "is the registry running".
+    assert "could not connect to the proxy http://127.0.0.1:" in message and "no_proxy" in message, message
+    assert "is the proxy running" in message and "registry running" not in message, message
     assert "proxy-secret-9" not in message and "proxyuser" not in message
 
 

@@ -299,12 +299,25 @@ class RegistryAuth(httpx.Auth):
         return False
 
     def _check_realm(self, realm: str) -> None:
-        parts = urlsplit(realm)
-        if parts.scheme == "https" or (parts.scheme == "http" and self.allow_http_realm):
+        what = f"the registry {self.base_url} sent its clients to the token service {realm!r}"
+        try:
+            parts = urlsplit(realm)
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+            httpx.URL(realm)
+        except (ValueError, httpx.InvalidURL):
+            raise ProtocolError(
+                f"{what}, which is not a valid URL; the registry's token auth is misconfigured "
+                "(the realm of its WWW-Authenticate challenge, auth.token.realm in distribution)"
+            ) from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ProtocolError(
+                f"{what}, which is not an http(s) URL; the registry's token auth is misconfigured "
+                "(the realm of its WWW-Authenticate challenge, auth.token.realm in distribution)"
+            )
+        if parts.scheme == "https" or self.allow_http_realm:
             return
         raise ProtocolError(
-            f"the registry {self.base_url} sent its clients to the token service {realm}, "
-            "which is not https; refusing to send credentials there in the clear "
+            f"{what}, which is not https; refusing to send credentials there in the clear "
             "(only a plain-http feed may use a plain-http token service)"
         )
 
@@ -442,8 +455,10 @@ class RegistryAuth(httpx.Auth):
                 # credentials, never learn its realm as the feed's.
                 return
             challenges = parse_challenges(response.headers.get_list("www-authenticate"))
-            bearer = next((c for c in challenges if c.scheme == "bearer" and c.params.get("realm")), None)
             basic = next((c for c in challenges if c.scheme == "basic"), None)
+            bearer = bearer_challenge(
+                challenges, f"{request.method} {request.url}", fallback=basic is not None
+            )
             if bearer is not None:
                 realm, service = bearer.params["realm"], bearer.params.get("service")
                 wanted = tuple(sorted(set(scopes) | set(bearer.scopes)))
@@ -476,6 +491,19 @@ class RegistryAuth(httpx.Auth):
             else:
                 return
             response = yield request
+
+
+def bearer_challenge(challenges: list[Challenge], what: str, *, fallback: bool) -> Challenge | None:
+    """The Bearer challenge to follow. One without a realm names no token service to ask: an
+    error, unless another scheme (`fallback`) was offered too."""
+    usable = next((c for c in challenges if c.scheme == "bearer" and c.params.get("realm")), None)
+    if usable is None and not fallback and any(c.scheme == "bearer" for c in challenges):
+        raise ProtocolError(
+            f"{what} answered 401 with a Bearer challenge that has no realm, so there is no token "
+            "service to ask; the registry's token auth is misconfigured (auth.token.realm in "
+            "distribution)"
+        )
+    return usable
 
 
 def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:

@@ -20,6 +20,7 @@ from dockerfeed.registry.auth import (
     SCOPES_EXTENSION,
     HostAuthState,
     RegistryAuth,
+    bearer_challenge,
     parse_challenges,
     raise_for_denied,
 )
@@ -239,11 +240,21 @@ class Registry:
         if failed is not None and str(failed.copy_with(query=None)) != url.split("?", 1)[0]:
             target += f" (while sending {method} {url})"
         proxy = e.request.extensions.get(PROXY_EXTENSION) if _has_request(e) else None
-        if proxy:
-            target += f" through the proxy {proxy} (from the environment; no_proxy skips it)"
         host = failed.host if failed is not None else self.address.hostname
         text = str(e)
         upper = text.upper()
+        if (
+            proxy
+            and isinstance(e, (httpx.ConnectError, httpx.ConnectTimeout))
+            and not _is_tls_error(e, upper)
+        ):
+            # Nothing reached the registry: the proxy itself did not answer.
+            return Unreachable(
+                f"{target} could not connect to the proxy {proxy} (from the environment): {text}; "
+                f"is the proxy running at this address? To reach {host} without it, add {host} to no_proxy"
+            )
+        if proxy:
+            target += f" through the proxy {proxy} (from the environment; no_proxy skips it)"
         if isinstance(e, httpx.TimeoutException):
             return Unreachable(f"{target} timed out; is the registry up and reachable from here?")
         if any(m in upper for m in _NOT_TLS):
@@ -251,18 +262,41 @@ class Registry:
                 f"{target} failed the TLS handshake: the server does not speak TLS on this port "
                 f"({text}); if it is a plain-http registry, write the feed as http://{self.address.netloc}"
             )
-        if isinstance(e.__context__ or e.__cause__, ssl.SSLError) or "CERTIFICATE" in upper or "SSL" in upper:
-            return TLSFailure(
-                f"{target} failed the TLS handshake: {text}; give the registry's CA in caCertificate "
-                "(--ca-certificate), or set insecureSkipTlsVerify (--insecure) for a test registry"
-            )
+        if _is_tls_error(e, upper):
+            return TLSFailure(f"{target} failed the TLS handshake: {text}; {self._tls_advice(upper, host)}")
         if any(m in text for m in _DNS_FAILURES):
             return Unreachable(f"{target}: the host name {host!r} does not resolve (DNS): {text}")
         if isinstance(e, httpx.ConnectError):
             return Unreachable(
                 f"{target} could not connect: {text}; is the registry running at this address?"
             )
+        if (
+            failed is not None
+            and failed.scheme == "http"
+            and isinstance(e, httpx.RemoteProtocolError | httpx.ReadError)
+        ):
+            return Unreachable(
+                f"{target} failed: {type(e).__name__}: {text}; if the registry speaks TLS on this "
+                f"port, write the feed as https://{failed.netloc.decode('ascii')}"
+            )
         return Unreachable(f"{target} failed: {type(e).__name__}: {text}")
+
+    def _tls_advice(self, upper: str, host: str) -> str:
+        """What to do about a certificate that did not verify: the advice depends on why."""
+        if "HOSTNAME MISMATCH" in upper or "IP ADDRESS MISMATCH" in upper:
+            return (
+                f"the registry's certificate does not name {host!r}; write feedUri with a host "
+                "name the certificate was issued for (or give the registry a certificate for this name)"
+            )
+        if self.settings.ca_certificate:
+            return (
+                "the certificate chain does not lead to the CA in caCertificate (--ca-certificate) "
+                "or a system CA; give the CA that signed this registry's certificate"
+            )
+        return (
+            "give the registry's CA in caCertificate (--ca-certificate), or set insecureSkipTlsVerify "
+            "(--insecure) for a test registry"
+        )
 
     @staticmethod
     def _read(response: httpx.Response, limit: int, what: str) -> bytes:
@@ -335,13 +369,19 @@ class Registry:
             url = self.address.url("/v2/")
             r = self._send("GET", url, authenticate=False)
             body_start = self._read(r, 64 * 1024, f"GET {url}")[:200]
+            if r.status_code == 400 and any(m in body_start.lower() for m in _HTTP_TO_TLS):
+                raise TLSFailure(
+                    f"GET {url} answered 400 {body_start.strip().decode('utf-8', 'replace')!r}: the "
+                    f"registry speaks TLS on this port; write the feed as https://{self.address.netloc}"
+                    f"{self.address.path}"
+                )
             api = r.headers.get("docker-distribution-api-version", "")
             challenges = parse_challenges(r.headers.get_list("www-authenticate"))
             if r.status_code in (200, 401) and (
                 "registry/2.0" in api or (r.status_code == 401 and challenges)
             ):
                 self.api_version = "v2"
-                return self._learn(challenges)
+                return self._learn(challenges, f"GET {url}")
             reasons.append(_why_not(url, r, body_start, "Docker-Distribution-API-Version: registry/2.0"))
             if wanted == "v2":
                 raise NotARegistry(f"apiVersion v2 was requested, but {reasons[0]}", request=f"GET {url}")
@@ -350,7 +390,7 @@ class Registry:
         body_start = self._read(r, 64 * 1024, f"GET {url}")[:200]
         if r.status_code == 200 and r.headers.get("x-docker-registry-version"):
             self.api_version = "v1"
-            return self._learn(parse_challenges(r.headers.get_list("www-authenticate")))
+            return self._learn(parse_challenges(r.headers.get_list("www-authenticate")), f"GET {url}")
         reasons.append(_why_not(url, r, body_start, "X-Docker-Registry-Version"))
         if wanted == "v1":
             raise NotARegistry(f"apiVersion v1 was requested, but {reasons[-1]}", request=f"GET {url}")
@@ -361,9 +401,9 @@ class Registry:
             request=f"GET {self.address.url('/v2/')}",
         )
 
-    def _learn(self, challenges: list[Any]) -> FeedInfo:
-        bearer = next((c for c in challenges if c.scheme == "bearer" and c.params.get("realm")), None)
+    def _learn(self, challenges: list[Any], what: str) -> FeedInfo:
         basic = next((c for c in challenges if c.scheme == "basic"), None)
+        bearer = bearer_challenge(challenges, what, fallback=basic is not None)
         api = self.api_version or "v2"
         if bearer is not None:
             state = HostAuthState("bearer", bearer.params["realm"], bearer.params.get("service"), api)
@@ -412,19 +452,35 @@ class Registry:
 
     def catalog_supported(self) -> bool:
         """Whether this identity may list the catalog (one small page; failures mean "no")."""
+        return self.catalog_check()[0]
+
+    def catalog_check(self) -> tuple[bool, str]:
+        """Whether the catalog is usable by this identity, and in words why (for `test`).
+
+        One small page is asked for; a refusal, an error or an answer that is not a catalog (not
+        JSON, no `repositories` list) all mean "no".
+        """
         if self.api_version == "v1":
-            return True
+            return True, "supported"
         if self.address.is_docker_hub:
-            return False
+            return False, "not offered (Docker Hub has no catalog)"
         url = self.address.url("/v2/_catalog?n=1")
         try:
             r = self._send("GET", url, scopes=("registry:catalog:*",))
         except (RateLimited, Unreachable, TLSFailure):
             raise
         except RegistryError:
-            return False
-        release(r)
-        return r.status_code == 200
+            return False, "not offered to this identity"
+        if r.status_code != 200:
+            release(r)
+            return False, "not offered to this identity"
+        try:
+            data = self._json(r, MAX_PAGE_BYTES, f"GET {url}")
+        except ProtocolError as e:
+            return False, f"not usable: {e}"
+        if not isinstance(data.get("repositories"), list):
+            return False, f"not usable: GET {url} answered 200 without a 'repositories' list"
+        return True, "supported"
 
     # -- listings ---------------------------------------------------------------------------
 
@@ -530,6 +586,7 @@ class Registry:
             items.update(dict.fromkeys(values))
             fresh = len(items) > before
             nxt = _link_next(link)
+            rewritten: str | None = None  # the other path a Link pointed to, when it did
             if nxt is None:
                 if not fresh or not _looks_cut(len(values), _n_of(url)):
                     return list(items)
@@ -547,14 +604,27 @@ class Registry:
                         "another origin; refusing to follow it (the listing would be incomplete)"
                     )
                 if target.path != origin.path:
+                    if not target.query:
+                        raise ListingIncomplete(
+                            f"listing {what}: GET {url} sent a Link to another path, {target.path}, "
+                            f"without a cursor (no query) to continue {origin.path} with; refusing to "
+                            "follow it (the listing would be incomplete)"
+                        )
                     # Some proxies (Artifactory) send a Link with a broken path: keep the query,
                     # which carries the cursor (`last`, or an opaque one like Quay's).
                     nxt_url = f"{base}?{target.query}"
+                    rewritten = target.path
                 if "last=" in target.query and (size is not None or may_grow):
                     # The server pages by itself; with a `last` cursor we may choose the page size.
                     size = size or PAGE_SIZES[0]
                     nxt_url = _set_n(nxt_url, size)
             if nxt_url in seen_urls or (values and not fresh):
+                if rewritten is not None:
+                    raise ListingIncomplete(
+                        f"listing {what}: GET {url} sent a Link to another path, {rewritten}; its cursor "
+                        f"applied to {origin.path} (GET {nxt_url}) repeats what was listed after "
+                        f"{len(items)} entries; refusing to return a partial listing"
+                    )
                 raise ListingIncomplete(
                     f"listing {what}: the registry's Link pagination loops (GET {nxt_url} again after "
                     f"{len(items)} entries); refusing to return a partial listing"
@@ -690,6 +760,17 @@ _DNS_FAILURES = (
 )
 
 
+def _is_tls_error(e: httpx.HTTPError, upper: str) -> bool:
+    return isinstance(e.__context__ or e.__cause__, ssl.SSLError) or "CERTIFICATE" in upper or "SSL" in upper
+
+
+# What a TLS server answers to a plain http request (Go's net/http, nginx).
+_HTTP_TO_TLS = (
+    b"client sent an http request to an https server",
+    b"the plain http request was sent to https port",
+)
+
+
 def _has_request(e: httpx.HTTPError) -> bool:
     try:
         e.request  # noqa: B018 - httpx raises RuntimeError when the error has no request
@@ -738,8 +819,8 @@ def test_feed(settings: FeedSettings, progress: Progress | None = None, image: s
             auth += f" (service {info.service!r})"
     say("auth", auth)
     say("credentials", reg.validate(info))
-    catalog = reg.catalog_supported()
-    say("catalog", "supported" if catalog else "not offered to this identity")
+    catalog, detail = reg.catalog_check()
+    say("catalog", detail)
     if image:
         tags = reg.list_tags(image)
         say("pull", f"{normalize_image(image, reg.address)}: {len(tags)} tag{'s' if len(tags) != 1 else ''}")

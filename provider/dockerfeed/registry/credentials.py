@@ -43,6 +43,15 @@ class Credentials:
         return f"user {self.username!r} from {self.source}"
 
 
+def check_username(username: str, where: str = "username") -> None:
+    """Basic auth joins user and password with `:` (RFC 7617): a user name cannot contain one."""
+    if ":" in username:
+        raise InvalidReference(
+            f"{where} {username!r} contains ':', which Basic authentication cannot carry "
+            "(the user name ends at the first ':'); give the user name without it"
+        )
+
+
 def resolve_credentials(settings: FeedSettings) -> Credentials | None:
     """Explicit username/password win; otherwise Docker's config when asked for; else anonymous."""
     if settings.username or settings.password:
@@ -52,6 +61,7 @@ def resolve_credentials(settings: FeedSettings) -> Credentials | None:
                 f"only half of the credentials were given: {missing} is missing "
                 "(give both username and password, or neither for anonymous access)"
             )
+        check_username(settings.username)
         return Credentials(username=settings.username, password=settings.password)
     if settings.use_docker_config:
         return docker_config_credentials(settings.address)
@@ -74,15 +84,89 @@ def _host_of_key(key: str) -> str:
     return text.split("/", 1)[0].lower()
 
 
-def docker_config_credentials(address: FeedAddress) -> Credentials | None:
-    """Look up credentials as Docker does: credHelpers[host], then credsStore, then auths."""
-    path = docker_config_path()
+# The fields of an `auths` entry that hold text (Docker's own types.AuthConfig).
+_AUTH_TEXT_FIELDS = (
+    "auth",
+    "username",
+    "password",
+    "identitytoken",
+    "registrytoken",
+    "email",
+    "serveraddress",
+)
+
+
+def _read_docker_config(path: Path) -> dict[str, Any] | None:
+    """The parsed config, shape-checked as Docker reads it; None when there is no file.
+
+    Docker refuses a config whose fields have the wrong JSON types, and so do we: a wrong shape
+    must not turn into anonymous access (or a crash) without a word.
+    """
     try:
-        config: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        config = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as e:
-        raise InvalidReference(f"cannot read Docker config {path}: {e}") from None
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise InvalidReference(f"cannot read Docker config {path}: {reason}") from None
+
+    def wrong(what: str) -> InvalidReference:
+        return InvalidReference(
+            f"Docker config {path}: {what}; give it the shape `docker login` writes "
+            '({"auths": {"<host>": {"auth": "<base64 of user:password>"}}}), or leave out '
+            "useDockerConfig (--docker-config)"
+        )
+
+    if not isinstance(config, dict):
+        raise wrong(f"the file holds a JSON {_json_type(config)}, not an object")
+    auths = config.get("auths")
+    if auths is not None:
+        if not isinstance(auths, dict):
+            raise wrong(f"'auths' is a JSON {_json_type(auths)}, not an object of registries")
+        for key, entry in auths.items():
+            if not isinstance(entry, dict):
+                raise wrong(
+                    f"the 'auths' entry {key!r} is a JSON {_json_type(entry)}, not an object "
+                    'such as {"auth": "<base64 of user:password>"}'
+                )
+            for name in _AUTH_TEXT_FIELDS:
+                if entry.get(name) is not None and not isinstance(entry[name], str):
+                    raise wrong(
+                        f"'{name}' of the 'auths' entry {key!r} is a JSON {_json_type(entry[name])}, not text"
+                    )
+    helpers = config.get("credHelpers")
+    if helpers is not None:
+        if not isinstance(helpers, dict):
+            raise wrong(f"'credHelpers' is a JSON {_json_type(helpers)}, not an object of registry: helper")
+        for key, helper in helpers.items():
+            if not isinstance(helper, str) or not helper:
+                raise wrong(f"the 'credHelpers' entry {key!r} is not the name of a credential helper")
+    store = config.get("credsStore")
+    if store is not None and not isinstance(store, str):
+        raise wrong(f"'credsStore' is a JSON {_json_type(store)}, not the name of a credential helper")
+    return config
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def docker_config_credentials(address: FeedAddress) -> Credentials | None:
+    """Look up credentials as Docker does: credHelpers[host], then credsStore, then auths."""
+    path = docker_config_path()
+    config = _read_docker_config(path)
+    if config is None:
+        return None
     keys = _config_keys(address)
     hosts = {_host_of_key(k) for k in keys}
     helpers: dict[str, str] = config.get("credHelpers") or {}
@@ -96,31 +180,47 @@ def docker_config_credentials(address: FeedAddress) -> Credentials | None:
             return found
     for key, entry in auths.items():
         if _host_of_key(key) in hosts:
-            return _from_auth_entry(entry, str(path))
+            return _from_auth_entry(entry, key, str(path))
     return None
 
 
-def _from_auth_entry(entry: dict[str, str], source: str) -> Credentials | None:
+def _from_auth_entry(entry: dict[str, str], key: str, source: str) -> Credentials | None:
     if entry.get("identitytoken"):
         return Credentials(
             identity_token=entry["identitytoken"], username=entry.get("username"), source=source
         )
     if entry.get("auth"):
-        try:
-            user, _, secret = base64.b64decode(entry["auth"]).decode().partition(":")
-        except ValueError:
-            raise InvalidReference(f"the 'auth' entry in {source} is not base64 of user:password") from None
+        user, secret = _decode_auth(entry["auth"], key, source)
         return Credentials(username=user, password=secret, source=source)
     if entry.get("username") and entry.get("password"):
+        check_username(entry["username"], f"the user name of the 'auths' entry {key!r} in {source}")
         return Credentials(username=entry["username"], password=entry["password"], source=source)
     return None
+
+
+def _decode_auth(value: str, key: str, source: str) -> tuple[str, str]:
+    """`auth` is base64 of `user:password` (Docker decodes it strictly; so do we)."""
+    bad = InvalidReference(
+        f"the 'auth' of the 'auths' entry {key!r} in {source} is not base64 of user:password; "
+        "run `docker login` again to rewrite it"
+    )
+    text = value.strip()
+    try:
+        # Padding is optional here (some tools leave it out); every other character must be base64.
+        decoded = base64.b64decode(text + "=" * (-len(text) % 4), validate=True).decode("utf-8")
+    except ValueError:  # binascii.Error and UnicodeDecodeError are both ValueErrors
+        raise bad from None
+    user, sep, secret = decoded.partition(":")
+    if not sep or not user:
+        raise bad
+    return user, secret
 
 
 def _from_helper(helper: str, server_url: str) -> Credentials | None:
     program = f"docker-credential-{helper}"
     try:
         done = subprocess.run(
-            [program, "get"], input=server_url, capture_output=True, text=True, timeout=30, check=False
+            [program, "get"], input=server_url.encode(), capture_output=True, timeout=30, check=False
         )
     except FileNotFoundError:
         raise BadCredentials(
@@ -128,16 +228,34 @@ def _from_helper(helper: str, server_url: str) -> Credentials | None:
         ) from None
     except subprocess.TimeoutExpired:
         raise BadCredentials(f"credential helper {program} did not answer within 30 s") from None
+    except OSError as e:
+        raise BadCredentials(f"credential helper {program} could not be run: {e.strerror or e}") from None
+    # Only the helper's words about failing are ever shown, never what it printed on success.
+    said = (done.stdout + done.stderr).decode("utf-8", "replace")
     if done.returncode != 0:
         # Helpers say "credentials not found in native keychain" when they have nothing.
-        if "not found" in (done.stdout + done.stderr).lower():
+        if "not found" in said.lower():
             return None
         raise BadCredentials(f"credential helper {program} failed with exit code {done.returncode}")
+    shape = (
+        f"credential helper {program} printed something that is not the JSON object "
+        '{"ServerURL": ..., "Username": ..., "Secret": ...} of the credential helper protocol'
+    )
     try:
-        answer = json.loads(done.stdout)
-    except ValueError:
-        raise BadCredentials(f"credential helper {program} printed something that is not JSON") from None
+        answer = json.loads(done.stdout.decode("utf-8"))
+    except (ValueError, RecursionError):
+        raise BadCredentials(shape) from None
+    if not isinstance(answer, dict):
+        raise BadCredentials(shape)
     user, secret = answer.get("Username") or "", answer.get("Secret") or ""
+    if not isinstance(user, str) or not isinstance(secret, str):
+        raise BadCredentials(shape)
     if user == IDENTITY_TOKEN_USER:
         return Credentials(identity_token=secret, source=program)
+    if not user and not secret:
+        return None  # as Docker reads it: the helper has nothing for this registry
+    if not user or not secret:
+        missing = "Secret" if user else "Username"
+        raise BadCredentials(f"credential helper {program} answered without a {missing}")
+    check_username(user, f"the user name credential helper {program} answered")
     return Credentials(username=user, password=secret, source=program)

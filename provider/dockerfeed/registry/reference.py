@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from dockerfeed.registry.errors import InvalidReference
 
@@ -64,13 +64,26 @@ def parse_feed_uri(uri: str, *, insecure: bool = False) -> FeedAddress:
     """Parse a feed URI as users write it (`r.example.com`, `https://r.example.com:5000/`).
 
     https is assumed when no scheme is given, except for loopback hosts, which Docker itself
-    treats as insecure registries. Plain http is refused for other hosts unless the URI says
-    `http://` explicitly or `insecure` is set.
+    treats as insecure registries. Plain http to any other host is used only when the URI says
+    `http://` explicitly. `insecure` (skip TLS verification) does not change the scheme.
     """
+    del insecure  # kept for callers; skipping verification never downgrades https to http
     text = uri.strip()
     if not text:
         raise InvalidReference(
             "feedUri is empty: give the registry address, e.g. https://registry.example.com"
+        )
+    typo = _SCHEME_TYPO.match(text)
+    if typo and "://" not in text:
+        scheme = typo.group(1).lower()
+        raise InvalidReference(
+            f"feedUri {uri!r} starts with a mistyped scheme {typo.group(0)!r}; write "
+            f"{scheme}://{text[typo.end() :]}"
+        )
+    if re.search(r"[\s\x00-\x1f\x7f]", text):
+        raise InvalidReference(
+            f"feedUri {uri!r} contains a space or a control character; give scheme, host, port "
+            "and path without them"
         )
     explicit = "://" in text
     parts = urlsplit(text if explicit else f"//{text}")
@@ -96,12 +109,11 @@ def parse_feed_uri(uri: str, *, insecure: bool = False) -> FeedAddress:
         raise InvalidReference(f"feedUri {uri!r} has an invalid port") from None
     if not explicit:
         scheme = "http" if is_loopback(host) else "https"
-    if scheme == "http" and not (explicit or insecure or is_loopback(host)):
-        scheme = "https"
     netloc = f"[{host}]" if ":" in host else host.lower()
     if port is not None:
         netloc = f"{netloc}:{port}"
     path = parts.path.rstrip("/")
+    _check_path(uri, path)
     # Users paste the API root; the feed is the host (plus any proxy prefix) in front of it.
     for suffix in ("/v2", "/v1"):
         if path.endswith(suffix):
@@ -112,6 +124,26 @@ def parse_feed_uri(uri: str, *, insecure: bool = False) -> FeedAddress:
     return FeedAddress(scheme=scheme, netloc=netloc, path=path)
 
 
+# `http:/host`, `http//host`, `https:host`, `http:\\host`: a scheme with its `://` mistyped (a port
+# after a host named http, `http:5000`, is not one).
+_SCHEME_TYPO = re.compile(r"^(https?)(?::/(?!/)|//|:\\+|:(?![0-9/]))", re.IGNORECASE)
+
+
+def _check_path(uri: str, path: str) -> None:
+    """A proxy prefix is a plain path: no `.`/`..` segments (also percent-encoded), no spaces."""
+    decoded = unquote(path)
+    if re.search(r"[\s\x00-\x1f\x7f]", decoded):
+        raise InvalidReference(
+            f"feedUri {uri!r} has a path with a space or a control character (also percent-encoded); "
+            "give the registry's path prefix as the registry documents it"
+        )
+    if any(segment in (".", "..") for segment in decoded.split("/")):
+        raise InvalidReference(
+            f"feedUri {uri!r} has a '.' or '..' segment in its path (also percent-encoded, %2e); "
+            "give the registry's path prefix without them"
+        )
+
+
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
@@ -120,11 +152,29 @@ def _is_ip(host: str) -> bool:
     return True
 
 
+def _is_feed_host(name: str, address: FeedAddress) -> bool:
+    name = name.lower()
+    if address.is_docker_hub:
+        return name in DOCKER_HUB_HOSTS
+    return name in (address.netloc, address.hostname)
+
+
 def normalize_image(image: str, address: FeedAddress | None = None) -> str:
     """Validate a repository name; on Docker Hub a single name means `library/<name>`."""
     name = image.strip()
     if not name:
         raise InvalidReference("image is empty: give a repository name such as 'team/webapp'")
+    first, slash, rest = name.partition("/")
+    if (
+        slash
+        and ("." in first or ":" in first or first == "localhost")
+        and (":" in first or (address is not None and _is_feed_host(first, address)))
+    ):
+        # `127.0.0.1:5000/demo/webapp`, `ghcr.io/team/app` on ghcr.io: the host is the feed's.
+        raise InvalidReference(
+            f"image {image!r} starts with the registry host {first!r}; the host belongs in feedUri, "
+            f"give the repository only ({rest.split('@', 1)[0].split(':', 1)[0]!r})"
+        )
     if ":" in name or "@" in name:
         raise InvalidReference(
             f"image {image!r} contains a tag or digest; give the repository only "

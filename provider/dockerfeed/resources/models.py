@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any, Literal
+from urllib.parse import unquote
 
 from pydantic import (
     BaseModel,
@@ -22,6 +23,7 @@ from dockerfeed.registry import (
     normalize_image,
     parse_feed_uri,
 )
+from dockerfeed.registry.credentials import check_username
 from dockerfeed.resources._values import is_unknown
 from dockerfeed.versions import VersionRule, validate_rule
 
@@ -56,6 +58,20 @@ class FeedInputs(_Inputs):
     def _registry_path(cls, value: str | None) -> str | None:
         if value is not None and (not value.strip() or re.search(r"\s", value.strip())):
             raise ValueError(f"registryPath {value!r} must be a host[:port][/prefix] without spaces")
+        if value is not None and any(s in (".", "..") for s in unquote(value).split("/")):
+            raise ValueError(
+                f"registryPath {value!r} must be a host[:port][/prefix] without . or .. segments"
+            )
+        return value
+
+    @field_validator("username")
+    @classmethod
+    def _username(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                check_username(value)
+            except RegistryError as e:
+                raise ValueError(str(e)) from None
         return value
 
     @field_validator("ca_certificate")

@@ -4,7 +4,7 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 PY := .venv/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: bootstrap demo test unit lint bench clean
+.PHONY: bootstrap demo test unit lint codegen bench clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -21,6 +21,11 @@ unit: bootstrap
 lint: bootstrap
 	@.venv/bin/ruff check provider sdk tests scripts benchmarks examples
 	@.venv/bin/mypy
+
+# Everything generated from schema.json (docs/design.md, "One contract"); CI fails on a diff.
+codegen: bootstrap
+	@$(PY) scripts/codegen.py
+	@"$$(sed -n 's/^DOCKERFEED_CODEGEN=//p' .venv/tools.env)" schema.json sdk nodejs go
 
 bench: bootstrap
 	@scripts/build-peers.sh && $(PY) -m benchmarks.run $(BENCH_ARGS)

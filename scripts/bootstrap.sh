@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PULUMI_VERSION="${PULUMI_VERSION:-v3.274.1}"
 DISTRIBUTION_VERSION="${DISTRIBUTION_VERSION:-v3.1.2}"
+PULUMI_YAML_VERSION="${PULUMI_YAML_VERSION:-v1.25.0}"
 PYTHON="${PYTHON:-python3}"
+cache="${DOCKERFEED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-dockerfeed}"
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'bootstrap: %s\n' "$*" >&2; exit 1; }
 start=$(date +%s)
@@ -20,7 +22,8 @@ if [[ ! -x .venv/bin/python ]]; then
   "$PYTHON" -m venv .venv
 fi
 stamp=.venv/.installed
-if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
+# schema.json holds the version (dockerfeed.contract.VERSION): a new one needs new metadata.
+if [[ ! -f $stamp || pyproject.toml -nt $stamp || provider/dockerfeed/contract.py -nt $stamp ]]; then
   say "installing pulumi-dockerfeed (editable) with test and dev extras"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e '.[dev]'
@@ -52,13 +55,20 @@ else
   pulumi_bin="$(scripts/build-pulumi.sh "$PULUMI_VERSION" | tail -n 1)"
 fi
 registry3="$(scripts/build-go-tool.sh registry github.com/distribution/distribution/v3/cmd/registry "$DISTRIBUTION_VERSION" | tail -n 1)"
+# The YAML language host (examples/yaml runs with a plain `pulumi up`) and the SDK generator.
+yaml_host="$(scripts/build-go-tool.sh pulumi-language-yaml github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml "$PULUMI_YAML_VERSION" | tail -n 1)"
+# Beside pulumi, where the CLI looks for language hosts first (when that pulumi is our build).
+if [[ $pulumi_bin == "$cache"/* ]]; then ln -sf "$yaml_host" "$pulumi_bin/pulumi-language-yaml"; fi
+codegen="$(scripts/build-codegen.sh "$PULUMI_VERSION" | tail -n 1)"
 
 cat > .venv/tools.env <<ENV
 PULUMI_BIN=$pulumi_bin
 DOCKERFEED_REGISTRY2=$(command -v docker-registry)
 DOCKERFEED_REGISTRY3=$registry3
 DOCKERFEED_SKOPEO=$(command -v skopeo)
+DOCKERFEED_LANGUAGE_YAML=$yaml_host
+DOCKERFEED_CODEGEN=$codegen
 ENV
 # The Automation API and the demo find pulumi and its plugins on PATH.
-for f in "$pulumi_bin"/pulumi*; do ln -sf "$f" .venv/bin/; done
+for f in "$pulumi_bin"/pulumi* "$yaml_host"; do ln -sf "$f" .venv/bin/; done
 say "bootstrap ready in $(( $(date +%s) - start ))s"

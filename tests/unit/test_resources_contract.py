@@ -49,7 +49,8 @@ def words(text: str) -> str:
 
 def python_type(prop: dict[str, Any]) -> Any:
     if "$ref" in prop:
-        return dict[str, Any]
+        target = SCHEMA["types"][prop["$ref"].removeprefix("#/types/")]
+        return str if "enum" in target else dict[str, Any]
     return {"string": str, "boolean": bool}.get(prop["type"]) or list[str]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import unquote
 
 from pydantic import (
@@ -16,6 +16,13 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from dockerfeed.contract import (
+    DEFAULT_API_VERSION,
+    DEFAULT_INSECURE_SKIP_TLS_VERIFY,
+    DEFAULT_STRATEGY,
+    DEFAULT_USE_DOCKER_CONFIG,
+    ApiVersion,
+)
 from dockerfeed.registry import (
     FeedSettings,
     Platform,
@@ -37,12 +44,12 @@ class FeedInputs(_Inputs):
 
     feed_uri: str
     registry_path: str | None = None
-    api_version: Literal["auto", "v2", "v1"] = "auto"
+    api_version: ApiVersion = DEFAULT_API_VERSION
     username: str | None = None
     password: SecretStr | None = None
-    use_docker_config: bool = False
+    use_docker_config: bool = DEFAULT_USE_DOCKER_CONFIG
     ca_certificate: str | None = None
-    insecure_skip_tls_verify: bool = False
+    insecure_skip_tls_verify: bool = DEFAULT_INSECURE_SKIP_TLS_VERIFY
 
     @field_validator("feed_uri")
     @classmethod
@@ -110,7 +117,7 @@ class ImageVersionInputs(_Inputs):
     pre_release_tag: str | None = None
     tag_include: str | None = None
     tag_exclude: list[str] | None = None
-    strategy: str = "octopus"
+    strategy: str = DEFAULT_STRATEGY  # checked by validate_rule (one message per property)
     variant: str | None = None
     platform: str | None = None
 
@@ -200,7 +207,7 @@ def check_failures(model: type[_Inputs], props: dict[str, Any]) -> list[tuple[st
             pre_release_tag=rule.get("preReleaseTag"),
             tag_include=rule.get("tagInclude"),
             tag_exclude=rule.get("tagExclude"),
-            strategy=rule.get("strategy") or "octopus",
+            strategy=rule.get("strategy") or DEFAULT_STRATEGY,
             variant=rule.get("variant"),
         ):
             failures.append((problem.property, problem.reason))

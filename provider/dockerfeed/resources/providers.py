@@ -27,6 +27,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from dockerfeed import contract
 from dockerfeed.resources._values import is_unknown
 
 if TYPE_CHECKING:
@@ -36,32 +37,14 @@ if TYPE_CHECKING:
 # every Pulumi command starts a provider process and imports this module in the program too,
 # and most of them (preview, diff-only runs) never need the heavy parts.
 
-FEED_INPUTS = (
-    "feedUri",
-    "registryPath",
-    "apiVersion",
-    "username",
-    "password",
-    "useDockerConfig",
-    "caCertificate",
-    "insecureSkipTlsVerify",
-)
-FEED_OUTPUTS = ("registryUrl", "pullAddress", "authScheme", "catalogSupported", "previousApiVersion")
+# The property lists come from schema.json (dockerfeed/contract.py is generated from it).
+FEED_INPUTS = contract.FEED_INPUTS
+FEED_OUTPUTS = contract.FEED_OUTPUTS
 # The API version a refresh found, written into the stored inputs (as `tag`/`digest` are for
 # ImageVersion) so that the refresh's diff can tell a new change from an acknowledged one.
 API_SEEN = "apiVersionSeen"
-IMAGE_INPUTS = (
-    "feed",
-    "image",
-    "versionRange",
-    "preReleaseTag",
-    "tagInclude",
-    "tagExclude",
-    "strategy",
-    "variant",
-    "platform",
-)
-IMAGE_OUTPUTS = ("tag", "version", "digest", "platformDigest", "imageRef", "previousTag")
+IMAGE_INPUTS = contract.IMAGE_INPUTS
+IMAGE_OUTPUTS = contract.IMAGE_OUTPUTS
 PIN_KEYS = ("tag", "digest")
 
 

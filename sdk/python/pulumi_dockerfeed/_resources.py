@@ -8,29 +8,11 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
+from dockerfeed import contract
 from dockerfeed.resources.providers import DockerFeedProvider, ImageVersionProvider
 
-# snake_case (Python) <-> camelCase (schema.json and stack state)
-_NAMES = {
-    "feed_uri": "feedUri",
-    "registry_path": "registryPath",
-    "api_version": "apiVersion",
-    "use_docker_config": "useDockerConfig",
-    "ca_certificate": "caCertificate",
-    "insecure_skip_tls_verify": "insecureSkipTlsVerify",
-    "registry_url": "registryUrl",
-    "pull_address": "pullAddress",
-    "auth_scheme": "authScheme",
-    "catalog_supported": "catalogSupported",
-    "previous_api_version": "previousApiVersion",
-    "version_range": "versionRange",
-    "pre_release_tag": "preReleaseTag",
-    "tag_include": "tagInclude",
-    "tag_exclude": "tagExclude",
-    "platform_digest": "platformDigest",
-    "image_ref": "imageRef",
-    "previous_tag": "previousTag",
-}
+# snake_case (Python) <-> camelCase (schema.json and stack state), generated from schema.json
+_NAMES = contract.PY_NAMES
 _PY_NAMES = {v: k for k, v in _NAMES.items()}
 
 
@@ -166,16 +148,7 @@ class DockerFeed(_Translated, module="dockerfeed", name="DockerFeed"):
         return dict(self._settings)
 
 
-_FEED_FIELDS = (
-    "feed_uri",
-    "registry_path",
-    "api_version",
-    "username",
-    "password",
-    "use_docker_config",
-    "ca_certificate",
-    "insecure_skip_tls_verify",
-)
+_FEED_FIELDS = tuple(_PY_NAMES.get(name, name) for name in contract.SETTINGS_FIELDS)
 
 
 @dataclass

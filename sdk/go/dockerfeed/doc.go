@@ -1,0 +1,2 @@
+// Treat a Docker/OCI registry as a feed of versioned images, the way Octopus Deploy does.
+package dockerfeed

@@ -227,6 +227,35 @@ def test_digests_equal_skopeo_and_platform_digest(
         client.platform_digest(repo, index, Platform.parse("linux/s390x"))
 
 
+@pytest.mark.parametrize(
+    "order",
+    [
+        ("linux/arm/v6", "linux/arm/v7", "linux/arm64/v8", "linux/arm64/v9", "linux/amd64"),
+        ("linux/arm64/v9", "linux/amd64", "linux/arm64/v8", "linux/arm/v7", "linux/arm/v6"),
+    ],
+)
+def test_platforms_are_normalised_as_containerd_does_whatever_the_index_order(
+    registry_v2_htpasswd: RegistryServer, unique_repo: Callable[[str], str], order: tuple[str, ...]
+) -> None:
+    reg = registry_v2_htpasswd
+    repo = unique_repo("demo")
+    multi = images.push_image_info(reg.url, repo, "1.0", auth=reg.push_credentials, platforms=order)
+    client = Registry(settings_for(reg))
+    # containerd: linux/arm is linux/arm/v7, linux/arm64 is linux/arm64/v8 (and aarch64 is arm64).
+    for wanted, entry in (
+        ("linux/arm", "linux/arm/v7"),
+        ("linux/arm/v7", "linux/arm/v7"),
+        ("linux/arm/v6", "linux/arm/v6"),
+        ("linux/arm64", "linux/arm64/v8"),
+        ("linux/arm64/v8", "linux/arm64/v8"),
+        ("linux/arm64/v9", "linux/arm64/v9"),
+        ("linux/aarch64", "linux/arm64/v8"),
+        ("linux/amd64", "linux/amd64"),
+    ):
+        got = client.platform_digest(repo, multi.digest, Platform.parse(wanted))
+        assert got == multi.platform_digests[entry], (wanted, order)
+
+
 # --- request counts -----------------------------------------------------------------------------
 
 

@@ -162,8 +162,12 @@ def test_pep440_bound_errors() -> None:
         VersionRange.parse("[1.0-bananas,)", STRATEGIES["pep440"])
 
 
-def test_bare_version_is_octopus_readable() -> None:
-    # `1.0myfeature` is an Octopus version (1.0.0.0-myfeature), so it is a valid minimum.
-    key = parse_octopus("1.0myfeature")
+def test_a_bare_version_is_read_by_nugets_grammar() -> None:
+    # `1.0myfeature` is an Octopus *tag* (1.0.0.0-myfeature) but not a NuGet version, and a
+    # range bound is read the NuGet way (test_versions_peers.py has NuGet's whole table).
+    assert parse_octopus("1.0myfeature") is not None
+    with pytest.raises(VersionRuleError, match="not a version NuGet can read"):
+        VersionRange.parse("1.0myfeature", OCTOPUS)
+    key = parse_octopus("1.0-myfeature")
     assert key is not None
-    assert VersionRange.parse("1.0myfeature", OCTOPUS).contains(key.key)
+    assert VersionRange.parse("1.0-myfeature", OCTOPUS).contains(key.key)

@@ -11,9 +11,14 @@ comparators `>=1.2`, `>1.2`, `<=1.2`, `<1.2`, `=1.2`, `^1.2`, `~1.2`, x-ranges `
 space-separated comparators intersect and `||` joins alternatives. A version with fewer numbers
 than a full version (four for octopus/docker, three otherwise) and no pre-release covers all of
 its completions: `=1.2` is `>=1.2.0 <1.3.0-0`, `<=1.2` includes 1.2.9, `>1.2` starts at 1.3.
-`<V` (V without a pre-release) also excludes V's pre-releases, as node's `<2.0.0-0` does, so
-`>=1.2 <2` never offers 2.0.0-rc1. A range that is one bare version is NuGet's minimum (`1.0`
-means >= 1.0); inside a constraint list a bare version is an x-range (`1.0 || 3` = `1.0.x || 3.x`).
+`>1.2-0` and `<=1.2-0` read as `>1.2` and `<=1.2`, as in Masterminds/semver (the pre-release
+only asks for pre-releases). `<V` (V without a pre-release) also excludes V's pre-releases, as
+node's `<2.0.0-0` does, so `>=1.2 <2` never offers 2.0.0-rc1. A range that is one bare version
+is NuGet's minimum (`1.0` means >= 1.0); inside a constraint list a bare version is an x-range
+(`1.0 || 3` = `1.0.x || 3.x`).
+
+Under octopus and docker, interval bounds and a bare version are read by NuGet's version grammar
+(nuget.py): `1.`, `1.3..2` and `v1.0` are refused there, as NuGet refuses them.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import re
 from dataclasses import dataclass
 
 from dockerfeed.versions.errors import VersionRuleError
+from dockerfeed.versions.nuget import nuget_float_minimum, nuget_version
 from dockerfeed.versions.strategies import SortKey, Strategy
 
 PROPERTY = "versionRange"
@@ -34,6 +40,10 @@ _WORD = re.compile(r"[^\s|<>=^~,()\[\]]+")
 _XRANGE = re.compile(r"[vV]?((?:\d+|[xX*])(?:\.(?:\d+|[xX*]))*)(.*)\Z", re.DOTALL)
 _WILDCARDS = ("x", "X", "*")
 _SEMVER_HINTS = frozenset("^~<>=*|")
+# Strategies whose NuGet intervals and bare versions take NuGet's version grammar for bounds
+# (nuget.py); semver and pep440 bounds follow their own grammar.
+_NUGET_STRATEGIES = frozenset(("octopus", "docker"))
+_NUGET_GRAMMAR = "numbers x[.y[.z[.r]]], then -label and +metadata of letters, digits and '-'"
 
 
 @dataclass(frozen=True)
@@ -126,6 +136,7 @@ class _Parser:
         self.text = text
         self.strategy = strategy
         self.names_prerelease = False
+        self.nuget = strategy.name in _NUGET_STRATEGIES
 
     def fail(self, position: int, reason: str) -> VersionRuleError:
         return VersionRuleError(
@@ -143,10 +154,13 @@ class _Parser:
         if stripped[0] in "[(":
             interval = self.interval(start, start + len(stripped))
             return VersionRange(self.text, (interval,), self.names_prerelease)
-        if _SEMVER_HINTS.intersection(stripped) or any(c.isspace() for c in stripped):
-            return VersionRange(self.text, self.constraints(), self.names_prerelease)
         m = _XRANGE.match(stripped)
-        if m is not None and any(p in _WILDCARDS for p in m.group(1).split(".")):
+        x_range = m is not None and any(p in _WILDCARDS for p in m.group(1).split("."))
+        if self.nuget and not x_range and stripped != "*" and nuget_float_minimum(stripped) is not None:
+            # A floating label (`1.0.0-beta*`, `1.*-*`): NuGet's minimum, the lowest it floats over.
+            key = self.bound_key(stripped, start, lower=True)
+            return VersionRange(self.text, (Interval((key, True), None),), self.names_prerelease)
+        if x_range or _SEMVER_HINTS.intersection(stripped) or any(c.isspace() for c in stripped):
             return VersionRange(self.text, self.constraints(), self.names_prerelease)
         for offset, ch in enumerate(stripped):
             if ch in ",[]()":
@@ -173,31 +187,51 @@ class _Parser:
             raise self.fail(commas[1], "an interval has at most two versions")
         lower_inclusive, upper_inclusive = opener == "[", closer == "]"
         if not commas:
-            if not inner.strip():
+            if not inner or (not inner.strip() and not (lower_inclusive and upper_inclusive)):
                 raise self.fail(inner_start, "expected a version")
             if not (lower_inclusive and upper_inclusive):
                 bad = start if not lower_inclusive else end - 1
                 raise self.fail(bad, f"one version means exactly that version: write [{inner.strip()}]")
+            if not inner.strip():  # `[ ]`: NuGet reads no bound on either side
+                return _EVERYTHING
             key = self.bound_key(inner.strip(), inner_start + _lead(inner))
             return Interval((key, True), (key, True))
         comma = commas[0]
         low_text, high_text = text[inner_start:comma], text[comma + 1 : inner_end]
+        if not low_text and not high_text:
+            # NuGet refuses `(,)` and `[,]`, but reads `(, )` and `[ , ]` as every version.
+            raise self.fail(comma, "give at least one version, e.g. [1.0,) or (,2.0)")
         lower: _Bound = None
         upper: _Bound = None
         if low_text.strip():
-            lower = (self.bound_key(low_text.strip(), inner_start + _lead(low_text)), lower_inclusive)
+            position = inner_start + _lead(low_text)
+            lower = (self.bound_key(low_text.strip(), position, lower=True), lower_inclusive)
         if high_text.strip():
             upper = (self.bound_key(high_text.strip(), comma + 1 + _lead(high_text)), upper_inclusive)
-        if lower is None and upper is None:
-            raise self.fail(comma, "give at least one version, e.g. [1.0,) or (,2.0)")
         result = Interval(lower, upper)
         if result.is_empty():
+            assert lower is not None and upper is not None
+            if lower[0] == upper[0] and not (lower_inclusive or upper_inclusive):
+                # NuGet accepts `(1.0,1.0)` as a range of no version; a rule that can never
+                # pick a tag is a mistake, so it is refused here (docs/versions.md).
+                raise self.fail(comma, "the interval is empty: (V,V) contains no version; write [V]")
             raise self.fail(comma, "the interval is empty: its lower version is not below its upper")
         return result
 
-    def bound_key(self, word: str, position: int) -> SortKey:
-        if not word[:1].isdigit() and not (word[:1] in "vV" and word[1:2].isdigit()):
+    def bound_key(self, word: str, position: int, *, lower: bool = False, interval: bool = True) -> SortKey:
+        """The key of a bound. `interval`: a NuGet interval's bound or a bare version, which
+        follow NuGet's grammar under octopus and docker; comparators (`>=v1.2`) do not."""
+        if not (word[:1].isdigit() or word[:1] == "*" or (word[:1] in "vV" and word[1:2].isdigit())):
             raise self.fail(position, f"expected a version number, found '{word}'")
+        if self.nuget and interval:
+            # NuGet's grammar decides what a bound is; only a lower bound may float.
+            read = nuget_float_minimum(word) if lower and "*" in word else nuget_version(word)
+            if read is None:
+                hint = "; only the lower bound may float" if "*" in word and not lower else ""
+                hint += "; NuGet versions take no 'v'" if word[:1] in "vV" else ""
+                reason = f"'{word}' is not a version NuGet can read ({_NUGET_GRAMMAR}){hint}"
+                raise self.fail(position, reason)
+            word = read
         try:
             key, is_prerelease = self.strategy.bound(word)
         except ValueError as e:
@@ -270,10 +304,14 @@ class _Parser:
             raise self.fail(at, f"'{word}' has more than {strategy.max_parts} numbers")
         exact_key: SortKey = None
         if not wildcard:
-            exact_key = self.bound_key(word, at)
+            exact_key = self.bound_key(word, at, interval=False)
         # A version with a pre-release, or with every number given, is exact; others are
         # partial and stand for all their completions.
         exact = not wildcard and (bool(rest) or len(given) >= strategy.full_parts)
+        if op in (">", "<=") and len(given) < strategy.full_parts:
+            # Masterminds/semver: `>0-0` is `>0` and `<=1.2-0` is `<=1.2`; on a partial version
+            # the pre-release only says that pre-releases are wanted.
+            exact = False
         parts = tuple(given)
         k = len(parts)
 

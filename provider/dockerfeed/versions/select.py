@@ -25,7 +25,7 @@ from dockerfeed.versions.strategies import VARIANT, SortKey
 class Reason(StrEnum):
     """Why a tag was not eligible, in the order the checks run."""
 
-    SIGNATURE = "signature"  # default exclusion of cosign signature/attestation/SBOM tags
+    SIGNATURE = "signature"  # default exclusion of signature/attestation/SBOM and referrer tags
     INCLUDE = "include"  # did not match tagInclude (or its `version` group did not take part)
     EXCLUDE = "exclude"  # matched a tagExclude pattern
     UNPARSEABLE = "unparseable"  # not a version for the strategy
@@ -35,6 +35,7 @@ class Reason(StrEnum):
 
 
 _SIGNATURE = re.compile(DEFAULT_TAG_EXCLUDE[0])
+_SIGNATURE_PREFIXES = ("sha256-", "sha512-")
 _FILTER_REASONS = (Reason.SIGNATURE, Reason.INCLUDE, Reason.EXCLUDE)
 
 
@@ -95,7 +96,7 @@ class _Checks:
 
     def filtered(self, tag: str) -> Reason | None:
         """The filter that drops a tag before it is read as a version, if any."""
-        if tag.startswith("sha256-") and _SIGNATURE.search(tag):
+        if tag.startswith(_SIGNATURE_PREFIXES) and _SIGNATURE.search(tag):
             return Reason.SIGNATURE
         if self.include is not None and self.text_of(tag) is None:
             return Reason.INCLUDE
@@ -105,7 +106,7 @@ class _Checks:
 
     def refused(self, tag: str, text: str, key: SortKey) -> Reason | None:
         """The version rule that refuses a version, if any."""
-        if self.in_range is not None and not self.in_range(key):
+        if self.in_range is not None and not self.in_range(self.rule.strategy_impl.range_key(text, key)):
             return Reason.RANGE
         if self.allow_label is not None and not self.allow_label(self.rule.strategy_impl.label(text), tag):
             return Reason.PRERELEASE
@@ -154,7 +155,7 @@ def _winner(tags: tuple[str, ...], rule: VersionRule, current: str | None, budge
         signature = _SIGNATURE.search
 
         def accept(tag: str, text: str, key: SortKey) -> bool:
-            return not (tag.startswith("sha256-") and signature(tag))
+            return not (tag.startswith(_SIGNATURE_PREFIXES) and signature(tag))
 
     return rule.strategy_impl.best(
         tags,

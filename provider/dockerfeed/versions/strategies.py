@@ -67,6 +67,9 @@ class Strategy:
     # True when a version's key starts with its major number, read as every digit that begins
     # the text (after one optional `v`); `best` can then skip whole majors (_best_by_major).
     leading_major = False
+    # The minor number a `leading_major` version without one groups under: 0 where missing
+    # numbers are 0 (octopus, semver), above every minor where `2` outranks `2.9` (docker).
+    missing_minor: int | float = 0
 
     def scanner(self, variant: str | None, current: str | None) -> Scanner:
         raise NotImplementedError
@@ -74,6 +77,11 @@ class Strategy:
     def label(self, text: str) -> str:
         """What the pre-release rule is tested against: pre-release label plus `+metadata`."""
         return ""
+
+    def range_key(self, text: str, key: SortKey) -> SortKey:
+        """The key a range compares: the sort key itself, except where the order and the
+        range's meaning part (docker: Renovate's order, Octopus's padded numbers)."""
+        return key
 
     def best(
         self,
@@ -98,7 +106,7 @@ class Strategy:
             )
 
         if self.leading_major:
-            return _best_by_major(tags, texts, scan_best, span_filter, self.floor_key)
+            return _best_by_major(tags, texts, scan_best, span_filter, self.floor_key, self.missing_minor)
         return scan_best(tags, texts)
 
     def _scan_best(
@@ -176,6 +184,7 @@ def _best_by_major(
     scan_best: Callable[[Sequence[str], Sequence[str]], Best],
     span_filter: Callable[[SortKey, SortKey], bool] | None,
     floor_key: Callable[[tuple[int, ...]], SortKey],
+    missing_minor: int | float = 0,
 ) -> Best:
     """`scan_best` over the tags of the highest (major, minor) first, stopping at a winner.
 
@@ -197,17 +206,18 @@ def _best_by_major(
     runs = _LEADING_RUNS.findall(joined)
     if len(runs) != n:  # a text with a newline in it: the runs no longer line up with the texts
         return scan_best(tags, texts)
-    groups: dict[tuple[int, int], list[str]] = {}
+    groups: dict[tuple[int, int | float], list[str]] = {}
     for run in set(runs):
-        major_digits, _, minor_digits = run.partition(".")
-        major, minor = _number(major_digits), _number(minor_digits)
+        major_digits, sep, minor_digits = run.partition(".")
+        major = _number(major_digits)
+        minor: int | float = _number(minor_digits) if sep else missing_minor
         if major == _LONG:
             minor = _LONG  # one group for every long major, whatever its minor
         # Every key of a group lies in [floor(major.minor), floor(major.minor+1)].
         elif (
-            minor != _LONG
+            minor < _LONG
             and span_filter is not None
-            and not span_filter(floor_key((major, minor)), floor_key((major, minor + 1)))
+            and not span_filter(floor_key((major, int(minor))), floor_key((major, int(minor) + 1)))
         ):
             continue
         groups.setdefault((major, minor), []).append(run)
@@ -413,29 +423,38 @@ class OctopusStrategy(Strategy):
         return "numbers above 2147483647, or spaces inside the label, are not Octopus versions"
 
 
-# Renovate's Docker version: numbers, optionally letters glued on (`3.12.0rc1` is a pre-release),
-# then everything after the first `-` is the compatibility variant.
-_DOCKER_VERSION = re.compile(r"[vV]?(\d+(?:\.\d+){0,3})([A-Za-z][A-Za-z0-9]*)?\Z", re.ASCII)
+# Renovate's Docker versioning (lib/modules/versioning/docker): an optional `v`, any count of
+# numbers of any size, optionally word characters glued on (`3.12.0rc1` is a pre-release); then
+# everything after the first `-` is the compatibility variant.
+_DOCKER_VERSION = re.compile(r"v?(\d+(?:\.\d+)*)(\w*)\Z", re.ASCII)
 # A git commit id shortened or not: hex only, and at least one letter (all digits is a number).
 _GIT_SHA = re.compile(r"[0-9a-f]{7,40}\Z", re.ASCII)
+# Ends the numbers of a docker key: above every number, so `2.1` sorts above `2.1.1` (Renovate:
+# "shorter is bigger"), and the tag `2` above every `2.x`.
+_END = float("inf")
+
+
+def _docker_match(version: str) -> re.Match[str] | None:
+    # Length first: `\d+` giving digits back to `\w*` is quadratic on a long run of digits.
+    return None if len(version) > MAX_TEXT else _DOCKER_VERSION.match(version)
 
 
 def _docker_key(version: str, wanted_parts: int) -> SortKey:
-    """Octopus key of a docker version part; None when not a version, VARIANT on a part count
-    other than the current tag's."""
-    m = _DOCKER_VERSION.match(version)
-    if m is None or (_GIT_SHA.match(version) is not None and not version.isdigit()):
+    """Renovate's order for a docker version part: the numbers, _END, then 1 for a release or
+    0 and the pre-release; None when not a version, VARIANT on a part count other than the
+    current tag's."""
+    m = _docker_match(version)
+    if m is None:
         return None
     numbers, prerelease = m.groups()
     parts = numbers.split(".")
     if wanted_parts and len(parts) != wanted_parts:
         return VARIANT
-    v = (*(int(p) for p in parts), 0, 0, 0)
-    if max(v) > MAX_PART:
-        return None
+    values = tuple(int(p) for p in parts)
     if prerelease:
-        return (v[0], v[1], v[2], v[3], 0, label_key(prerelease))
-    return (v[0], v[1], v[2], v[3], 1, ())
+        # Renovate compares two pre-releases with localeCompare: case-insensitive first.
+        return (*values, _END, 0, prerelease.lower(), prerelease.swapcase())
+    return (*values, _END, 1)
 
 
 def _docker_split(text: str) -> tuple[str, str]:
@@ -443,10 +462,15 @@ def _docker_split(text: str) -> tuple[str, str]:
     return version, variant
 
 
+def _is_commit(text: str) -> bool:
+    return _GIT_SHA.match(text) is not None and not text.isdigit()
+
+
 class DockerStrategy(OctopusStrategy):
-    """Octopus numbers and order for the version part; ranges work as for octopus."""
+    """Renovate's order for the version part; ranges compare Octopus's padded numbers."""
 
     name = "docker"
+    missing_minor = _END
 
     def scanner(self, variant: str | None, current: str | None) -> Scanner:
         wanted_variant = variant
@@ -455,7 +479,7 @@ class DockerStrategy(OctopusStrategy):
             current_version, current_variant = _docker_split(current)
             if wanted_variant is None:
                 wanted_variant = current_variant
-            m = _DOCKER_VERSION.match(current_version)
+            m = _docker_match(current_version)
             if m is not None and current != LATEST:
                 wanted_parts = m.group(1).count(".") + 1
         if wanted_variant is None:
@@ -473,7 +497,10 @@ class DockerStrategy(OctopusStrategy):
                 key = memo[version] = _docker_key(version, wanted_parts)
             if key is None or key is VARIANT:
                 return key
-            return key if tag_variant == wanted_variant else VARIANT
+            if tag_variant != wanted_variant:
+                return VARIANT
+            # Renovate tests the whole tag for a commit id (`0a1b2c3-alpine` is a version).
+            return None if not tag_variant and _is_commit(text) else key
 
         return scan
 
@@ -481,16 +508,26 @@ class DockerStrategy(OctopusStrategy):
     _scan_best = Strategy._scan_best
 
     def label(self, text: str) -> str:
-        m = _DOCKER_VERSION.match(_docker_split(text)[0])
+        m = _docker_match(_docker_split(text)[0])
         return (m.group(2) or "") if m else ""
+
+    def range_key(self, text: str, key: SortKey) -> SortKey:
+        m = _docker_match(_docker_split(text)[0])
+        if m is None:
+            return key
+        numbers, prerelease = m.groups()
+        v = (*(int(p) for p in numbers.split(".")[:4]), 0, 0, 0)
+        if prerelease:
+            return (v[0], v[1], v[2], v[3], 0, label_key(prerelease))
+        return (v[0], v[1], v[2], v[3], 1, ())
 
     def display(self, text: str) -> str:
         version, _ = _docker_split(text)
-        return version[1:] if version[:1] in ("v", "V") else version
+        return version[1:] if version[:1] == "v" else version
 
     def describe(self, text: str) -> dict[str, object]:
         version, variant = _docker_split(text)
-        m = _DOCKER_VERSION.match(version)
+        m = _docker_match(version)
         if m is None:
             return {}
         return {
@@ -500,12 +537,11 @@ class DockerStrategy(OctopusStrategy):
         }
 
     def why_not(self, text: str) -> str:
-        version, _ = _docker_split(text)
         if text == LATEST:
             return "'latest' is not a version for the docker strategy"
-        if _GIT_SHA.match(version) and not version.isdigit():
+        if _is_commit(text):
             return "looks like a git commit id, not a version"
-        return "does not start with up to four dot-separated numbers"
+        return "does not start with numbers (1, 1.25, 20231201123456), as a docker version must"
 
 
 _SEMVER_IDENT = r"(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)"

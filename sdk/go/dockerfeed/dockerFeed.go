@@ -24,9 +24,9 @@ type DockerFeed struct {
 	CaCertificate pulumi.StringPtrOutput `pulumi:"caCertificate"`
 	// Whether the catalog (`/v2/_catalog`) answers for these credentials.
 	CatalogSupported pulumi.BoolOutput `pulumi:"catalogSupported"`
-	// Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed without a scheme, except for loopback hosts; plain http only for loopback, an explicit `http://`, or with insecureSkipTlsVerify.
+	// Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed without a scheme, except for loopback hosts; another host is reached over plain http only when written with an explicit `http://`.
 	FeedUri pulumi.StringOutput `pulumi:"feedUri"`
-	// Skip TLS verification (test registries only); also allows plain http.
+	// Skip TLS certificate verification (test registries only). It never switches to plain http: write `http://` in feedUri for that.
 	InsecureSkipTlsVerify pulumi.BoolPtrOutput `pulumi:"insecureSkipTlsVerify"`
 	// Password or token.
 	Password pulumi.StringPtrOutput `pulumi:"password"`
@@ -113,9 +113,9 @@ type dockerFeedArgs struct {
 	ApiVersion *ApiVersion `pulumi:"apiVersion"`
 	// PEM bundle of CAs to trust for this registry.
 	CaCertificate *string `pulumi:"caCertificate"`
-	// Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed without a scheme, except for loopback hosts; plain http only for loopback, an explicit `http://`, or with insecureSkipTlsVerify.
+	// Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed without a scheme, except for loopback hosts; another host is reached over plain http only when written with an explicit `http://`.
 	FeedUri string `pulumi:"feedUri"`
-	// Skip TLS verification (test registries only); also allows plain http.
+	// Skip TLS certificate verification (test registries only). It never switches to plain http: write `http://` in feedUri for that.
 	InsecureSkipTlsVerify *bool `pulumi:"insecureSkipTlsVerify"`
 	// Password or token.
 	Password *string `pulumi:"password"`
@@ -133,9 +133,9 @@ type DockerFeedArgs struct {
 	ApiVersion ApiVersionPtrInput
 	// PEM bundle of CAs to trust for this registry.
 	CaCertificate pulumi.StringPtrInput
-	// Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed without a scheme, except for loopback hosts; plain http only for loopback, an explicit `http://`, or with insecureSkipTlsVerify.
+	// Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed without a scheme, except for loopback hosts; another host is reached over plain http only when written with an explicit `http://`.
 	FeedUri pulumi.StringInput
-	// Skip TLS verification (test registries only); also allows plain http.
+	// Skip TLS certificate verification (test registries only). It never switches to plain http: write `http://` in feedUri for that.
 	InsecureSkipTlsVerify pulumi.BoolPtrInput
 	// Password or token.
 	Password pulumi.StringPtrInput
@@ -204,12 +204,12 @@ func (o DockerFeedOutput) CatalogSupported() pulumi.BoolOutput {
 	return o.ApplyT(func(v *DockerFeed) pulumi.BoolOutput { return v.CatalogSupported }).(pulumi.BoolOutput)
 }
 
-// Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed without a scheme, except for loopback hosts; plain http only for loopback, an explicit `http://`, or with insecureSkipTlsVerify.
+// Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed without a scheme, except for loopback hosts; another host is reached over plain http only when written with an explicit `http://`.
 func (o DockerFeedOutput) FeedUri() pulumi.StringOutput {
 	return o.ApplyT(func(v *DockerFeed) pulumi.StringOutput { return v.FeedUri }).(pulumi.StringOutput)
 }
 
-// Skip TLS verification (test registries only); also allows plain http.
+// Skip TLS certificate verification (test registries only). It never switches to plain http: write `http://` in feedUri for that.
 func (o DockerFeedOutput) InsecureSkipTlsVerify() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *DockerFeed) pulumi.BoolPtrOutput { return v.InsecureSkipTlsVerify }).(pulumi.BoolPtrOutput)
 }

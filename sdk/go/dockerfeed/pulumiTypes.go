@@ -19,9 +19,9 @@ type FeedSettings struct {
 	ApiVersion *ApiVersion `pulumi:"apiVersion"`
 	// PEM bundle of CAs to trust for this registry.
 	CaCertificate *string `pulumi:"caCertificate"`
-	// Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed without a scheme, except for loopback hosts; plain http only for loopback, an explicit `http://`, or with insecureSkipTlsVerify.
+	// Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed without a scheme, except for loopback hosts; another host is reached over plain http only when written with an explicit `http://`.
 	FeedUri string `pulumi:"feedUri"`
-	// Skip TLS verification (test registries only); also allows plain http.
+	// Skip TLS certificate verification (test registries only). It never switches to plain http: write `http://` in feedUri for that.
 	InsecureSkipTlsVerify *bool `pulumi:"insecureSkipTlsVerify"`
 	// Password or token.
 	Password *string `pulumi:"password"`
@@ -71,9 +71,9 @@ type FeedSettingsArgs struct {
 	ApiVersion ApiVersionPtrInput `pulumi:"apiVersion"`
 	// PEM bundle of CAs to trust for this registry.
 	CaCertificate pulumi.StringPtrInput `pulumi:"caCertificate"`
-	// Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed without a scheme, except for loopback hosts; plain http only for loopback, an explicit `http://`, or with insecureSkipTlsVerify.
+	// Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed without a scheme, except for loopback hosts; another host is reached over plain http only when written with an explicit `http://`.
 	FeedUri pulumi.StringInput `pulumi:"feedUri"`
-	// Skip TLS verification (test registries only); also allows plain http.
+	// Skip TLS certificate verification (test registries only). It never switches to plain http: write `http://` in feedUri for that.
 	InsecureSkipTlsVerify pulumi.BoolPtrInput `pulumi:"insecureSkipTlsVerify"`
 	// Password or token.
 	Password pulumi.StringPtrInput `pulumi:"password"`
@@ -139,12 +139,12 @@ func (o FeedSettingsOutput) CaCertificate() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v FeedSettings) *string { return v.CaCertificate }).(pulumi.StringPtrOutput)
 }
 
-// Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed without a scheme, except for loopback hosts; plain http only for loopback, an explicit `http://`, or with insecureSkipTlsVerify.
+// Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed without a scheme, except for loopback hosts; another host is reached over plain http only when written with an explicit `http://`.
 func (o FeedSettingsOutput) FeedUri() pulumi.StringOutput {
 	return o.ApplyT(func(v FeedSettings) string { return v.FeedUri }).(pulumi.StringOutput)
 }
 
-// Skip TLS verification (test registries only); also allows plain http.
+// Skip TLS certificate verification (test registries only). It never switches to plain http: write `http://` in feedUri for that.
 func (o FeedSettingsOutput) InsecureSkipTlsVerify() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v FeedSettings) *bool { return v.InsecureSkipTlsVerify }).(pulumi.BoolPtrOutput)
 }

@@ -21,11 +21,11 @@ export interface FeedSettings {
      */
     caCertificate?: string;
     /**
-     * Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed without a scheme, except for loopback hosts; plain http only for loopback, an explicit `http://`, or with insecureSkipTlsVerify.
+     * Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed without a scheme, except for loopback hosts; another host is reached over plain http only when written with an explicit `http://`.
      */
     feedUri: string;
     /**
-     * Skip TLS verification (test registries only); also allows plain http.
+     * Skip TLS certificate verification (test registries only). It never switches to plain http: write `http://` in feedUri for that.
      */
     insecureSkipTlsVerify?: boolean;
     /**

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -14,6 +17,29 @@ from dockerfeed.resources.providers import DockerFeedProvider, ImageVersionProvi
 # snake_case (Python) <-> camelCase (schema.json and stack state), generated from schema.json
 _NAMES = contract.PY_NAMES
 _PY_NAMES = {v: k for k, v in _NAMES.items()}
+
+# OCI distribution spec: a tag, and the digests this provider pins (sha256).
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+_DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
+
+
+class DockerfeedError(pulumi.RunError):
+    """A program that cannot work as written. Pulumi shows a RunError as one `error:` line (no
+    traceback), so the message says what to change."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"dockerfeed: {message}")
+
+
+def _refuse_import(kind: str, name: str, opts: pulumi.ResourceOptions | None) -> None:
+    if opts is None or opts.import_ is None:
+        return
+    also = "; to read a pin another stack made, use ImageVersion.get(...)" if kind == "ImageVersion" else ""
+    raise DockerfeedError(
+        f"{kind} {name!r} cannot be imported (ResourceOptions(import_=...)): the resources are "
+        "Pulumi dynamic resources, and a dynamic provider is given nothing to read on import. "
+        f"Declare it without import_: creating a {kind} changes nothing in the registry{also}"
+    )
 
 
 class _Translated(pulumi.dynamic.Resource):
@@ -48,6 +74,33 @@ class FeedSettingsArgs:
         return {k: v for k, v in props.items() if v is not None}
 
 
+_FEED_SETTINGS = tuple(f.name for f in fields(FeedSettingsArgs))
+
+
+def _feed_settings(feed: object, name: str) -> DockerFeed | FeedSettingsArgs:
+    """ImageVersion's `feed`: a DockerFeed, FeedSettingsArgs, or a dict of the same settings
+    (snake_case as FeedSettingsArgs, or the schema's camelCase)."""
+    if isinstance(feed, DockerFeed | FeedSettingsArgs):
+        return feed
+    if isinstance(feed, Mapping):
+        settings: dict[str, Any] = {}
+        for key, value in feed.items():
+            setting = _PY_NAMES.get(key, key) if isinstance(key, str) else key
+            if setting not in _FEED_SETTINGS:
+                raise DockerfeedError(
+                    f"ImageVersion {name!r}: feed has the unknown setting {key!r}; a feed's settings are "
+                    + ", ".join(_FEED_SETTINGS)
+                )
+            settings[setting] = value
+        if settings.get("feed_uri") is None:
+            raise DockerfeedError(f"ImageVersion {name!r}: feed has no feed_uri (the registry address)")
+        return FeedSettingsArgs(**settings)
+    raise DockerfeedError(
+        f"ImageVersion {name!r}: feed must be a DockerFeed, a FeedSettingsArgs or a dict of feed settings "
+        f"(feed_uri=..., username=..., ...), not {type(feed).__name__}"
+    )
+
+
 @dataclass
 class DockerFeedArgs(FeedSettingsArgs):
     """Inputs of a DockerFeed (see schema.json for each property)."""
@@ -62,8 +115,8 @@ class DockerFeed(_Translated, module="dockerfeed", name="DockerFeed"):
 
     feed_uri: pulumi.Output[str]
     """Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed
-    without a scheme, except for loopback hosts; plain http only for loopback, an explicit
-    `http://`, or with insecureSkipTlsVerify."""
+    without a scheme, except for loopback hosts; another host is reached over plain http only
+    when written with an explicit `http://`."""
     registry_path: pulumi.Output[str | None]
     """The address deployment targets pull from when it differs from feedUri (Octopus "Registry
     Path"); used in imageRef."""
@@ -80,7 +133,8 @@ class DockerFeed(_Translated, module="dockerfeed", name="DockerFeed"):
     ca_certificate: pulumi.Output[str | None]
     """PEM bundle of CAs to trust for this registry."""
     insecure_skip_tls_verify: pulumi.Output[bool | None]
-    """Skip TLS verification (test registries only); also allows plain http."""
+    """Skip TLS certificate verification (test registries only). It never switches to plain http:
+    write `http://` in feedUri for that."""
     registry_url: pulumi.Output[str]
     """The registry's base URL as used by the provider."""
     pull_address: pulumi.Output[str]
@@ -109,9 +163,10 @@ class DockerFeed(_Translated, module="dockerfeed", name="DockerFeed"):
         ca_certificate: pulumi.Input[str] | None = None,
         insecure_skip_tls_verify: pulumi.Input[bool] | None = None,
     ) -> None:
+        _refuse_import("DockerFeed", resource_name, opts)
         if args is None:
             if feed_uri is None:
-                raise TypeError("DockerFeed needs feed_uri (the registry address)")
+                raise DockerfeedError(f"DockerFeed {resource_name!r} needs feed_uri (the registry address)")
             args = DockerFeedArgs(
                 feed_uri=feed_uri,
                 registry_path=registry_path,
@@ -155,7 +210,7 @@ _FEED_FIELDS = tuple(_PY_NAMES.get(name, name) for name in contract.SETTINGS_FIE
 class ImageVersionArgs:
     """Inputs of an ImageVersion (see schema.json for each property)."""
 
-    feed: DockerFeed | FeedSettingsArgs
+    feed: DockerFeed | FeedSettingsArgs | Mapping[str, Any]
     image: pulumi.Input[str]
     version_range: pulumi.Input[str] | None = None
     pre_release_tag: pulumi.Input[str] | None = None
@@ -217,7 +272,7 @@ class ImageVersion(_Translated, module="dockerfeed", name="ImageVersion"):
         args: ImageVersionArgs | None = None,
         opts: pulumi.ResourceOptions | None = None,
         *,
-        feed: DockerFeed | FeedSettingsArgs | None = None,
+        feed: DockerFeed | FeedSettingsArgs | Mapping[str, Any] | None = None,
         image: pulumi.Input[str] | None = None,
         version_range: pulumi.Input[str] | None = None,
         pre_release_tag: pulumi.Input[str] | None = None,
@@ -227,9 +282,12 @@ class ImageVersion(_Translated, module="dockerfeed", name="ImageVersion"):
         variant: pulumi.Input[str] | None = None,
         platform: pulumi.Input[str] | None = None,
     ) -> None:
+        _refuse_import("ImageVersion", resource_name, opts)
         if args is None:
             if feed is None or image is None:
-                raise TypeError("ImageVersion needs feed (a DockerFeed or FeedSettingsArgs) and image")
+                raise DockerfeedError(
+                    f"ImageVersion {resource_name!r} needs feed (a DockerFeed or FeedSettingsArgs) and image"
+                )
             args = ImageVersionArgs(
                 feed=feed,
                 image=image,
@@ -241,6 +299,7 @@ class ImageVersion(_Translated, module="dockerfeed", name="ImageVersion"):
                 variant=variant,
                 platform=platform,
             )
+        args = dataclasses.replace(args, feed=_feed_settings(args.feed, resource_name))
         if isinstance(args.feed, DockerFeed):
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[args.feed]))
         super().__init__(ImageVersionProvider(), resource_name, _image_props(args), opts)
@@ -251,7 +310,7 @@ class ImageVersion(_Translated, module="dockerfeed", name="ImageVersion"):
         id: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
         *,
-        feed: DockerFeed | FeedSettingsArgs,
+        feed: DockerFeed | FeedSettingsArgs | Mapping[str, Any],
         image: pulumi.Input[str],
         tag: pulumi.Input[str] | None = None,
         digest: pulumi.Input[str] | None = None,
@@ -270,8 +329,18 @@ class ImageVersion(_Translated, module="dockerfeed", name="ImageVersion"):
         outputs). The read re-resolves: when the registry moved past that pin, `tag`/`digest`
         are the current match and `previous_tag` is the given tag.
         """
+        if isinstance(tag, str) and not _TAG.fullmatch(tag):
+            raise DockerfeedError(
+                f"ImageVersion.get {resource_name!r}: tag {tag!r} is not a tag (letters, digits, _ . -, "
+                "at most 128, not starting with . or -)"
+            )
+        if isinstance(digest, str) and not _DIGEST.fullmatch(digest):
+            raise DockerfeedError(
+                f"ImageVersion.get {resource_name!r}: digest {digest!r} is not a sha256 digest "
+                "('sha256:' and 64 lowercase hex digits, as the pin's digest output reads)"
+            )
         args = ImageVersionArgs(
-            feed=feed,
+            feed=_feed_settings(feed, resource_name),
             image=image,
             version_range=version_range,
             pre_release_tag=pre_release_tag,
@@ -295,7 +364,9 @@ class ImageVersion(_Translated, module="dockerfeed", name="ImageVersion"):
 
 
 def _image_props(args: ImageVersionArgs) -> dict[str, Any]:
-    feed_props = args.feed.settings() if isinstance(args.feed, DockerFeed) else args.feed._props()
+    feed = args.feed
+    assert isinstance(feed, DockerFeed | FeedSettingsArgs)  # _feed_settings made it one
+    feed_props = feed.settings() if isinstance(feed, DockerFeed) else feed._props()
     return {
         "feed": feed_props,
         "image": args.image,

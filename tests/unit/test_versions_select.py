@@ -361,10 +361,12 @@ _major_tag = st.one_of(
     # Many majors, leading zeros, `v`, numbers beyond Int32 and beyond a digit run's usual size.
     st.builds(
         "{}{}{}".format,
-        st.sampled_from(["", "v", "V", "vv", " ", "v ", "."]),
+        st.sampled_from(["", "v", "V", "vv", " ", "v ", ".", "1!", "\t", "0"]),
         st.sampled_from(["0", "1", "01", "2", "9", "10", "19", "20", "24", "2024", "2147483647"])
         | st.from_regex(r"\A[0-9]{1,14}\Z"),
-        st.sampled_from(["", ".0", ".1.2", "-alpine", ".2-alpine", "rc1", "-beta.2", "+m", ".x", "\n3"])
+        st.sampled_from(
+            ["", ".0", ".1.2", "-alpine", ".2-alpine", "rc1", "-beta.2", "+m", ".x", "\n3", ".post1", "!1"]
+        )
         | st.from_regex(r"\A(\.[0-9]{1,13}){1,3}(-alpine|rc1)?\Z"),
     ),
 )
@@ -382,6 +384,14 @@ _long_rules = st.sampled_from(
         {"version_range": "(,1.0]"},
         {"tag_include": r"^v?(?P<version>.+)$"},
         {"tag_include": r"^[a-z]*-?(?P<version>[0-9].*)$", "strategy": "docker"},
+        {"strategy": "docker", "version_range": "[1.0,20.0)"},
+        {"strategy": "docker", "variant": "nomatch"},
+        {"strategy": "pep440"},
+        {"strategy": "pep440", "version_range": "[1.0,20.0)", "pre_release_tag": "^$"},
+        {"strategy": "alphabetical", "tag_include": r"^\d"},
+        {"strategy": "alphabetical"},
+        {"strategy": "numerical"},
+        {"strategy": "numerical", "tag_include": r"^(?P<version>\d+)"},
     ]
 )
 
@@ -474,3 +484,45 @@ def test_empty_version_group_is_unparseable_in_every_path() -> None:
     assert selection.rejected[Reason.UNPARSEABLE] == 1
     only_empty = select_latest(["5.0"], rule)
     assert only_empty.winner is None and only_empty.eligible == []
+
+
+# --- one pass over the joined list agrees with one search per tag ------------------------------
+
+_fragment = st.sampled_from(
+    [
+        "^", "$", "a", "b", r"\d", r"\d+", "[a-c]", "[^a]", "[^\\n]", ".", r"\w*", "(?:a|b)", "(?=a)",
+        "(?!b)", "(?<=a)", "(?<!1)", r"\b", r"\B", r"\s", r"\S", "x?", r"\.", "-", "1*?", "(a)",
+        r"\1", "(?P<version>[0-9]+)", "(?<version>[a-z]*)", r"\A", r"\Z", "(?s:.)", "[\\s\\d]",
+        "(?i:A)", "a{2}", "(?>a+)", "[^\\s]",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=400)
+@given(
+    st.lists(_fragment, min_size=1, max_size=5).map("".join),
+    st.lists(st.text(alphabet="ab1.-x \tAB", max_size=7), min_size=1, max_size=12),
+    st.booleans(),
+)
+def test_one_pass_over_the_list_finds_what_each_search_finds(
+    pattern: str, texts: list[str], extract: bool
+) -> None:
+    import regex
+
+    from dockerfeed.versions import patterns
+
+    try:
+        compiled = regex.compile(pattern)
+    except regex.error:
+        return
+    group = "version" if extract and "version" in compiled.groupindex else None
+    user = patterns.UserPattern("tagInclude", pattern, compiled)
+    with patch.object(patterns, "LAZY_AFTER", 1):
+        matcher = patterns.ListMatcher(user, patterns.Budget(5.0), texts, group)
+        got = [matcher(text, text) for text in texts]
+    expected = []
+    for text in texts:
+        m = compiled.search(text)
+        value = m.group(group) if (m is not None and group) else (text if m is not None else None)
+        expected.append(value)
+    assert got == expected, (pattern, patterns._line_safe(pattern))

@@ -16,10 +16,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
+from itertools import compress
 
-from dockerfeed.versions.patterns import DEFAULT_BUDGET, Budget, Match, Search, rule_budget
+from dockerfeed.versions.patterns import DEFAULT_BUDGET, Budget, ListMatcher, Search, rule_budget
 from dockerfeed.versions.rules import DEFAULT_TAG_EXCLUDE, EXTRACT_GROUP, VersionRule
-from dockerfeed.versions.strategies import VARIANT, SortKey
+from dockerfeed.versions.strategies import BATCH_FROM, VARIANT, SortKey
 
 
 class Reason(StrEnum):
@@ -62,25 +63,30 @@ class _Checks:
     """A rule turned into the callables the loops need, once per selection."""
 
     rule: VersionRule
-    include: Search | None
+    include: ListMatcher | None
     extract: bool
-    excludes: tuple[Search, ...]
+    excludes: tuple[ListMatcher, ...]
     in_range: Callable[[SortKey], bool] | None
     allow_label: _AllowLabel | None
 
     @classmethod
-    def of(cls, rule: VersionRule, budget: Budget) -> _Checks:
+    def of(cls, rule: VersionRule, budget: Budget, tags: tuple[str, ...]) -> _Checks:
         allow_label: _AllowLabel | None = None
         if rule.pre_release_re is not None:
             allow_label = _once_per_label(rule.pre_release_re.bind(budget))
         elif rule.strategy == "semver" and not (rule.range and rule.range.names_prerelease):
             # Flux/Masterminds semver: pre-releases only when the range names one.
             allow_label = _stable_only
+        extract = rule.extracts
         return cls(
             rule=rule,
-            include=rule.include_re.bind(budget) if rule.include_re is not None else None,
-            extract=rule.extracts,
-            excludes=tuple(p.bind(budget) for p in rule.exclude_res),
+            include=(
+                ListMatcher(rule.include_re, budget, tags, EXTRACT_GROUP if extract else None)
+                if rule.include_re is not None
+                else None
+            ),
+            extract=extract,
+            excludes=tuple(ListMatcher(p, budget, tags, None) for p in rule.exclude_res),
             in_range=rule.range.contains if rule.range is not None else None,
             allow_label=allow_label,
         )
@@ -89,10 +95,7 @@ class _Checks:
         """The text compared for a tag: the tag, or its `version` group; None if not included."""
         if self.include is None:
             return tag
-        m = self.include(tag, tag)
-        if m is None:
-            return None
-        return _group(m) if self.extract else tag
+        return self.include(tag, tag)
 
     def filtered(self, tag: str) -> Reason | None:
         """The filter that drops a tag before it is read as a version, if any."""
@@ -100,7 +103,7 @@ class _Checks:
             return Reason.SIGNATURE
         if self.include is not None and self.text_of(tag) is None:
             return Reason.INCLUDE
-        if any(e(tag, tag) for e in self.excludes):
+        if any(e(tag, tag) is not None for e in self.excludes):
             return Reason.EXCLUDE
         return None
 
@@ -111,11 +114,6 @@ class _Checks:
         if self.allow_label is not None and not self.allow_label(self.rule.strategy_impl.label(text), tag):
             return Reason.PRERELEASE
         return None
-
-
-def _group(m: Match) -> str:
-    text = m.group(EXTRACT_GROUP)
-    return text if isinstance(text, str) else ""
 
 
 def _stable_only(label: str, tag: str) -> bool:
@@ -138,11 +136,28 @@ def _once_per_label(search: Search) -> _AllowLabel:
 
 def _winner(tags: tuple[str, ...], rule: VersionRule, current: str | None, budget: Budget) -> _Entry | None:
     """The winner alone: filters and rules are consulted only for would-be winners."""
-    checks = _Checks.of(rule, budget)
+    checks = _Checks.of(rule, budget, tags)
     texts: tuple[str, ...] = tags
+    if (
+        checks.include is not None
+        and not checks.extract
+        and not rule.strategy_impl.leading_major
+        and len(tags) >= BATCH_FROM
+    ):
+        # Strategies without groups would ask tagInclude about most of a lexically sorted
+        # list: one pass over the list keeps only the tags it matches.
+        table = checks.include.table()
+        if table is not None:
+            tags = texts = tuple(compress(tags, map(table.__contains__, tags)))
     if checks.extract:
-        # The compared text depends on tagInclude, so it has to run on every tag first.
-        pairs = [(tag, text) for tag in tags if (text := checks.text_of(tag)) is not None]
+        # The compared text depends on tagInclude, so it has to run on every tag first: from
+        # one pass over the list when it can, else one search at a time.
+        assert checks.include is not None
+        table = checks.include.table() if len(tags) >= BATCH_FROM else None
+        if table is not None:
+            pairs = [(tag, text) for tag in tags if (text := table.get(tag)) is not None]
+        else:
+            pairs = [(tag, text) for tag in tags if (text := checks.text_of(tag)) is not None]
         tags = tuple(p[0] for p in pairs)
         texts = tuple(p[1] for p in pairs)
 
@@ -176,7 +191,7 @@ class _Pass:
 
 def _record(tags: tuple[str, ...], rule: VersionRule, current: str | None, budget: Budget) -> _Pass:
     """Every tag's fate, in the order the checks apply (for --all, --json and explain)."""
-    checks = _Checks.of(rule, budget)
+    checks = _Checks.of(rule, budget, tags)
     scan = rule.strategy_impl.scanner(rule.variant, current)
     counts = dict.fromkeys(Reason, 0)
     eligible: list[_Entry] = []

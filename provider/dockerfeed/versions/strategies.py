@@ -15,10 +15,13 @@ comparison. Keys of different strategies are never compared with each other.
 
 from __future__ import annotations
 
+import heapq
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from itertools import compress
+from itertools import compress, repeat
+from operator import not_
 from typing import Any, TypeAlias
 
 from packaging.version import InvalidVersion, Version
@@ -70,6 +73,16 @@ class Strategy:
     # The minor number a `leading_major` version without one groups under: 0 where missing
     # numbers are 0 (octopus, semver), above every minor where `2` outranks `2.9` (docker).
     missing_minor: int | float = 0
+    # No version of the strategy has a number above this (Octopus: Int32); None: no limit.
+    max_number: int | None = None
+    # Texts whose leading digits are not the major (searched on the newline-joined list).
+    irregular: re.Pattern[str] | None = None
+    # The sort key of a text is the text itself (alphabetical).
+    key_is_text = False
+
+    def head(self, key: SortKey) -> SortKey:
+        """(major, minor) of a key, for `leading_major` strategies."""
+        return key[:2]
 
     def scanner(self, variant: str | None, current: str | None) -> Scanner:
         raise NotImplementedError
@@ -106,8 +119,50 @@ class Strategy:
             )
 
         if self.leading_major:
-            return _best_by_major(tags, texts, scan_best, span_filter, self.floor_key, self.missing_minor)
-        return scan_best(tags, texts)
+            return _best_by_major(
+                tags,
+                texts,
+                scan_best,
+                span_filter,
+                self.floor_key,
+                self.missing_minor,
+                head=self.head,
+                max_number=self.max_number,
+                irregular=self.irregular,
+            )
+        return self._best_descending(tags, texts, accept, variant=variant, current=current)
+
+    def _best_descending(
+        self,
+        tags: Sequence[str],
+        texts: Sequence[str],
+        accept: Accept,
+        *,
+        variant: str | None,
+        current: str | None,
+    ) -> Best:
+        """`best` by taking the highest (key, tag) first and asking `accept` only about it, then
+        the next: a lexically sorted list makes every tag "the best so far" for `_scan_best`, so
+        a filter would run on every tag there."""
+        keyed: list[tuple[SortKey, str, str]]
+        if self.key_is_text:
+            keyed = list(zip(texts, tags, texts, strict=True))
+        else:
+            scan = self.scanner(variant, current)
+            keyed = [
+                (key, tag, text)
+                for tag, text in zip(tags, texts, strict=True)
+                if (key := scan(text)) is not None and key is not VARIANT
+            ]
+        # The few highest first (one C-level pass each), then all of them in order.
+        for size in (1, 64, len(keyed)):
+            top = heapq.nlargest(size, keyed) if size < len(keyed) else sorted(keyed, reverse=True)
+            for key, tag, text in top:
+                if accept(tag, text, key):
+                    return key, tag, text
+            if size >= len(keyed):
+                return None
+        return None
 
     def _scan_best(
         self,
@@ -178,6 +233,10 @@ def _number(digits: str) -> int:
     return _LONG if len(digits.lstrip("0")) > 10 else int(digits or "0")
 
 
+def _key_head(key: SortKey) -> SortKey:
+    return key[:2]
+
+
 def _best_by_major(
     tags: Sequence[str],
     texts: Sequence[str],
@@ -185,6 +244,10 @@ def _best_by_major(
     span_filter: Callable[[SortKey, SortKey], bool] | None,
     floor_key: Callable[[tuple[int, ...]], SortKey],
     missing_minor: int | float = 0,
+    *,
+    head: Callable[[SortKey], SortKey] = _key_head,
+    max_number: int | None = None,
+    irregular: re.Pattern[str] | None = None,
 ) -> Best:
     """`scan_best` over the tags of the highest (major, minor) first, stopping at a winner.
 
@@ -194,6 +257,11 @@ def _best_by_major(
     winner, no lower group can beat it. Grouping is done with C-level passes (join, one regex,
     `compress`); the exact per-tag scan runs only on the groups it needs, so the result is
     always that of one full scan.
+
+    `head` gives a key's (major, minor); `max_number` drops groups whose numbers no version of
+    the strategy may have (Octopus: Int32); `irregular` finds texts whose leading digits are
+    not their major (PEP 440's epoch `1!2.0`), and then everything is scanned. Majors of eleven
+    digits or more group by their length and first ten digits: a longer number is higher.
     """
     n = len(texts)
     if n < BATCH_FROM:
@@ -201,18 +269,26 @@ def _best_by_major(
     joined = "\n" + "\n".join(texts)
     # Octopus reads spaces around the numbers (` 2`, `v 3`), so the leading digits are not the
     # major there; Docker tags cannot contain spaces, so such a list is rare: scan it all.
-    if " " in joined:
+    if " " in joined or (irregular is not None and irregular.search(joined)):
         return scan_best(tags, texts)
     runs = _LEADING_RUNS.findall(joined)
     if len(runs) != n:  # a text with a newline in it: the runs no longer line up with the texts
         return scan_best(tags, texts)
     groups: dict[tuple[int, int | float], list[str]] = {}
+    small = _SMALL_INTS.get
     for run in set(runs):
         major_digits, sep, minor_digits = run.partition(".")
-        major = _number(major_digits)
-        minor: int | float = _number(minor_digits) if sep else missing_minor
+        major = small(major_digits)
+        if major is None:
+            major = _number(major_digits)
+        minor: int | float | None = small(minor_digits) if sep else missing_minor
+        if minor is None:
+            minor = _number(minor_digits)
+        if max_number is not None and (major > max_number or (sep and minor > max_number)):
+            continue  # never a version of this strategy
         if major == _LONG:
-            minor = _LONG  # one group for every long major, whatever its minor
+            significant = major_digits.lstrip("0")
+            major, minor = _LONG + len(significant), int(significant[:10])
         # Every key of a group lies in [floor(major.minor), floor(major.minor+1)].
         elif (
             minor < _LONG
@@ -228,19 +304,22 @@ def _best_by_major(
         window = order[taken : taken + window_size]
         taken += window_size
         window_size *= _BATCH_GROWTH * _BATCH_GROWTH
-        group_of = {run: group for group in window for run in groups[group]}
-        picked = list(compress(range(n), map(group_of.__contains__, runs)))
-        w_tags = [tags[i] for i in picked]
-        w_texts = w_tags if texts is tags else [texts[i] for i in picked]
-        w_groups = [group_of[runs[i]] for i in picked]
+        # The window's tags, ordered by their group's rank in the window (highest first), so
+        # that every batch is one slice.
+        rank_of = {run: rank for rank, group in enumerate(window) for run in groups[group]}
+        picked = list(compress(range(n), map(rank_of.__contains__, runs)))
+        ranks = [rank_of[runs[i]] for i in picked]
+        by_rank = sorted(range(len(picked)), key=ranks.__getitem__)
+        w_tags = [tags[picked[j]] for j in by_rank]
+        w_texts = w_tags if texts is tags else [texts[picked[j]] for j in by_rank]
+        w_ranks = [ranks[j] for j in by_rank]
         start, size = 0, 1
         while start < len(window):
-            batch = set(window[start : start + size])
+            low, high = bisect_left(w_ranks, start), bisect_left(w_ranks, start + size)
             start += size
             size *= _BATCH_GROWTH
-            chosen = list(map(batch.__contains__, w_groups))
-            sub_tags = list(compress(w_tags, chosen))
-            sub_texts = sub_tags if w_texts is w_tags else list(compress(w_texts, chosen))
+            sub_tags = w_tags[low:high]
+            sub_texts = sub_tags if w_texts is w_tags else w_texts[low:high]
             found = scan_best(sub_tags, sub_texts)
             if found is not None and (best is None or (found[0], found[1]) > (best[0], best[1])):
                 best = found
@@ -252,7 +331,7 @@ def _best_by_major(
                 following = order[taken]
             else:
                 return best
-            if best[0][:2] > following:
+            if head(best[0]) > following:
                 return best
     return best
 
@@ -318,6 +397,7 @@ class OctopusStrategy(Strategy):
     name = "octopus"
     full_parts = 4
     leading_major = True
+    max_number: int | None = MAX_PART
 
     def scanner(self, variant: str | None, current: str | None) -> Scanner:
         def scan(text: str) -> ScanResult:
@@ -471,8 +551,11 @@ class DockerStrategy(OctopusStrategy):
 
     name = "docker"
     missing_minor = _END
+    max_number = None  # Renovate: numbers of any size
 
-    def scanner(self, variant: str | None, current: str | None) -> Scanner:
+    @staticmethod
+    def _wanted(variant: str | None, current: str | None) -> tuple[str, int]:
+        """The variant tags must carry and their count of numbers (0: any)."""
         wanted_variant = variant
         wanted_parts = 0
         if current is not None:
@@ -486,6 +569,36 @@ class DockerStrategy(OctopusStrategy):
             # Neither a variant nor a current tag: plain tags only, so `1.25` never jumps to
             # `1.25-alpine` (Renovate keeps the suffix a tag already has, here none).
             wanted_variant = ""
+        return wanted_variant, wanted_parts
+
+    def best(
+        self,
+        tags: Sequence[str],
+        texts: Sequence[str],
+        accept: Accept,
+        *,
+        variant: str | None,
+        current: str | None,
+        span_filter: Callable[[SortKey, SortKey], bool] | None,
+    ) -> Best:
+        # Only tags of the wanted variant compete: keep them with C-level passes first, so a
+        # variant that few or no tags have costs no per-tag scan.
+        wanted, _ = self._wanted(variant, current)
+        n = len(texts)
+        # `1.0-alpine` has variant `alpine`, `1.0-` the empty one, as `1.0` has.
+        suffix = "-" + wanted
+        ends = compress(range(n), map(str.endswith, texts, repeat(suffix)))
+        keep = [i for i in ends if texts[i].find("-") == len(texts[i]) - len(suffix)]
+        if not wanted:
+            keep += compress(range(n), map(not_, map(str.__contains__, texts, repeat("-"))))
+            keep.sort()
+        if len(keep) < n:
+            sub_tags = [tags[i] for i in keep]
+            tags, texts = sub_tags, (sub_tags if texts is tags else [texts[i] for i in keep])
+        return super().best(tags, texts, accept, variant=variant, current=current, span_filter=span_filter)
+
+    def scanner(self, variant: str | None, current: str | None) -> Scanner:
+        wanted_variant, wanted_parts = self._wanted(variant, current)
 
         # Keys per distinct version part: real lists repeat `1.25.3` across every variant.
         memo: dict[str, SortKey] = {}
@@ -650,6 +763,14 @@ class Pep440Strategy(Strategy):
     name = "pep440"
     full_parts = 3
     max_parts = 4
+    # A Version orders by (epoch, release, …): with epoch 0 the release's first two numbers
+    # lead, and they are the text's leading digits. An epoch (`1!2.0`) or whitespace other than
+    # the list's newlines (which packaging strips) breaks that: scan everything then.
+    leading_major = True
+    irregular = re.compile(r"!|[^\S\n]")
+
+    def head(self, key: SortKey) -> SortKey:
+        return (*key.release, 0)[:2]
 
     def scanner(self, variant: str | None, current: str | None) -> Scanner:
         def scan(text: str) -> ScanResult:
@@ -707,6 +828,7 @@ class Pep440Strategy(Strategy):
 class AlphabeticalStrategy(Strategy):
     name = "alphabetical"
     ordered_versions = False
+    key_is_text = True
 
     def scanner(self, variant: str | None, current: str | None) -> Scanner:
         def scan(text: str) -> ScanResult:

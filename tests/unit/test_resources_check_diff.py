@@ -1,4 +1,4 @@
-"""check and diff of both providers, called directly (no engine, no registry)."""
+"""check and diff of both resources' lifecycle on plain dicts (no engine, no registry)."""
 
 from __future__ import annotations
 
@@ -7,31 +7,37 @@ from typing import Any
 import pytest
 from pulumi.output import Unknown
 
-from dockerfeed.resources.providers import DockerFeedProvider, ImageVersionProvider
+from dockerfeed.lifecycle import FEED as FEED_LC
+from dockerfeed.lifecycle import IMAGE as IMAGE_LC
+from dockerfeed.lifecycle import UNKNOWN, FeedLifecycle, ImageVersionLifecycle
+
+Lifecycle = FeedLifecycle | ImageVersionLifecycle
 
 FEED = {"feedUri": "localhost:5000", "username": "ci", "password": "s3cret-Zq9"}
 IMAGE = {"feed": dict(FEED), "image": "demo/webapp", "preReleaseTag": "^$"}
 PROVIDER = {"__provider": "gASVPgAAAAAAAACMJmRvY2tlcmZlZWQ"}
 
 
-def failures(provider: Any, news: dict[str, Any], olds: dict[str, Any] | None = None) -> dict[str, str]:
-    result = provider.check(olds or {}, news)
-    props = [f.property for f in result.failures]
+def failures(
+    lifecycle: Lifecycle, news: dict[str, Any], olds: dict[str, Any] | None = None
+) -> dict[str, str]:
+    result = lifecycle.check(olds or {}, news)
+    props = [prop for prop, _ in result.failures]
     assert len(props) == len(set(props)), f"more than one failure for a property: {props}"
-    return {f.property: f.reason for f in result.failures}
+    return dict(result.failures)
 
 
 # ----------------------------------------------------------------------------------- check
 
 
 def test_check_accepts_good_inputs() -> None:
-    assert failures(DockerFeedProvider(), {**FEED, **PROVIDER}) == {}
-    assert failures(ImageVersionProvider(), {**IMAGE, **PROVIDER}) == {}
+    assert failures(FEED_LC, {**FEED, **PROVIDER}) == {}
+    assert failures(IMAGE_LC, {**IMAGE, **PROVIDER}) == {}
 
 
 def test_check_feed_one_failure_per_bad_property() -> None:
     found = failures(
-        DockerFeedProvider(),
+        FEED_LC,
         {
             "feedUri": "ftp://registry.example.com",
             "registryPath": "has space",
@@ -46,23 +52,23 @@ def test_check_feed_one_failure_per_bad_property() -> None:
 
 
 def test_check_feed_required_and_credential_pairs() -> None:
-    assert set(failures(DockerFeedProvider(), {"registryPath": "r:5000"})) == {"feedUri"}
-    only_user = failures(DockerFeedProvider(), {"feedUri": "localhost:5000", "username": "ci"})
+    assert set(failures(FEED_LC, {"registryPath": "r:5000"})) == {"feedUri"}
+    only_user = failures(FEED_LC, {"feedUri": "localhost:5000", "username": "ci"})
     assert set(only_user) == {"password"}
-    only_password = failures(DockerFeedProvider(), {"feedUri": "localhost:5000", "password": "x"})
+    only_password = failures(FEED_LC, {"feedUri": "localhost:5000", "password": "x"})
     assert set(only_password) == {"username"}
-    both = failures(DockerFeedProvider(), {**FEED, "useDockerConfig": True})
+    both = failures(FEED_LC, {**FEED, "useDockerConfig": True})
     assert set(both) == {"useDockerConfig"}
 
 
 def test_check_never_echoes_the_password() -> None:
-    found = failures(DockerFeedProvider(), {"feedUri": "bad host:x", "password": "s3cret-Zq9"})
+    found = failures(FEED_LC, {"feedUri": "bad host:x", "password": "s3cret-Zq9"})
     assert "s3cret-Zq9" not in repr(found)
 
 
 def test_check_image_one_failure_per_bad_property() -> None:
     found = failures(
-        ImageVersionProvider(),
+        IMAGE_LC,
         {
             "feed": {"feedUri": "ftp://x"},
             "image": "Not A Repo",
@@ -88,17 +94,15 @@ def test_check_image_one_failure_per_bad_property() -> None:
 
 
 def test_check_image_nested_feed_properties_are_named_in_full() -> None:
-    found = failures(
-        ImageVersionProvider(), {"feed": {"feedUri": "localhost:5000", "username": "u"}, "image": "x"}
-    )
+    found = failures(IMAGE_LC, {"feed": {"feedUri": "localhost:5000", "username": "u"}, "image": "x"})
     assert set(found) == {"feed.password"}
-    assert set(failures(ImageVersionProvider(), {"feed": {}, "image": "x"})) == {"feed.feedUri"}
-    assert set(failures(ImageVersionProvider(), {"image": "x"})) == {"feed"}
+    assert set(failures(IMAGE_LC, {"feed": {}, "image": "x"})) == {"feed.feedUri"}
+    assert set(failures(IMAGE_LC, {"image": "x"})) == {"feed"}
 
 
 def test_check_image_variant_needs_the_docker_strategy() -> None:
-    assert set(failures(ImageVersionProvider(), {**IMAGE, "variant": "alpine"})) == {"variant"}
-    assert failures(ImageVersionProvider(), {**IMAGE, "variant": "alpine", "strategy": "docker"}) == {}
+    assert set(failures(IMAGE_LC, {**IMAGE, "variant": "alpine"})) == {"variant"}
+    assert failures(IMAGE_LC, {**IMAGE, "variant": "alpine", "strategy": "docker"}) == {}
 
 
 @pytest.mark.parametrize(
@@ -111,7 +115,7 @@ def test_check_image_variant_needs_the_docker_strategy() -> None:
     ],
 )
 def test_check_feed_tolerates_unknowns(news: dict[str, Any]) -> None:
-    assert failures(DockerFeedProvider(), news) == {}
+    assert failures(FEED_LC, news) == {}
 
 
 @pytest.mark.parametrize(
@@ -131,12 +135,12 @@ def test_check_feed_tolerates_unknowns(news: dict[str, Any]) -> None:
     ],
 )
 def test_check_image_tolerates_unknowns(news: dict[str, Any]) -> None:
-    assert failures(ImageVersionProvider(), news) == {}
+    assert failures(IMAGE_LC, news) == {}
 
 
 def test_check_still_reports_known_bad_values_next_to_unknowns() -> None:
     found = failures(
-        ImageVersionProvider(),
+        IMAGE_LC,
         {
             "feed": {"feedUri": Unknown()},
             "image": Unknown(),
@@ -147,11 +151,39 @@ def test_check_still_reports_known_bad_values_next_to_unknowns() -> None:
     assert set(found) == {"versionRange", "tagExclude"}
 
 
-def test_check_carries_the_pin_forward_from_olds() -> None:
-    olds = {**IMAGE, "tag": "1.1.0", "digest": "sha256:" + "a" * 64}
-    result = ImageVersionProvider().check(olds, dict(IMAGE))
-    assert (result.inputs["tag"], result.inputs["digest"]) == ("1.1.0", "sha256:" + "a" * 64)
-    assert "tag" not in ImageVersionProvider().check({}, dict(IMAGE)).inputs
+def test_check_carries_the_stored_pin_while_no_resolve_is_due() -> None:
+    digest = "sha256:" + "a" * 64
+    pin = {
+        "tag": "1.1.0",
+        "version": "1.1.0",
+        "digest": digest,
+        "imageRef": f"localhost:5000/demo/webapp:1.1.0@{digest}",
+    }
+    olds = {**IMAGE, **pin}
+    assert {k: IMAGE_LC.check(olds, dict(IMAGE)).inputs.get(k) for k in pin} == pin
+    # imageRef follows the pull address; credentials, aliases and apiVersion keep the pin.
+    moved = {**IMAGE, "feed": {**FEED, "registryPath": "mirror:5000/hub"}}
+    assert IMAGE_LC.check(olds, moved).inputs["imageRef"] == f"mirror:5000/hub/demo/webapp:1.1.0@{digest}"
+    for feed in (
+        {**FEED, "username": "other", "password": "rotated"},
+        {**FEED, "feedUri": "http://localhost:5000/v2/"},
+        {**FEED, "apiVersion": "v2"},
+        {**FEED, "insecureSkipTlsVerify": True},
+    ):
+        assert IMAGE_LC.check(olds, {**IMAGE, "feed": feed}).inputs.get("tag") == "1.1.0", feed
+    # No stored pin (a create), a legacy one (tag and digest only), or a resolve due: none carried.
+    assert "tag" not in IMAGE_LC.check({}, dict(IMAGE)).inputs
+    assert "tag" not in IMAGE_LC.check({**IMAGE, "tag": "1.1.0", "digest": digest}, dict(IMAGE)).inputs
+    for news in (
+        {**IMAGE, "versionRange": "[2.0,3.0)"},
+        {**IMAGE, "image": "demo/other"},
+        {**IMAGE, "strategy": "docker"},
+        {**IMAGE, "feed": {**FEED, "feedUri": "localhost:5001"}},
+        {**IMAGE, "preReleaseTag": Unknown()},
+    ):
+        assert "tag" not in IMAGE_LC.check(olds, news).inputs, news
+    # The default strategy written out is no new rule.
+    assert IMAGE_LC.check(olds, {**IMAGE, "strategy": "octopus"}).inputs.get("tag") == "1.1.0"
 
 
 # ------------------------------------------------------------------------------------ diff
@@ -173,23 +205,23 @@ IMAGE_OUTS = {
 }
 
 
-def changed(provider: Any, olds: dict[str, Any], news: dict[str, Any]) -> bool:
-    result = provider.diff("id", olds, news)
+def changed(lifecycle: Lifecycle, olds: dict[str, Any], news: dict[str, Any]) -> bool:
+    result = lifecycle.diff("id", olds, news)
     # Nothing is ever replaced: a feed or pin is state in the stack, not a remote object.
     assert result.replaces == []
-    assert result.delete_before_replace is False
-    return bool(result.changes)
+    assert result.changes == bool(result.changed)
+    return result.changes
 
 
 def test_diff_feed_same_inputs_no_change() -> None:
-    assert not changed(DockerFeedProvider(), FEED_OUTS, dict(FEED))
+    assert not changed(FEED_LC, FEED_OUTS, dict(FEED))
 
 
 def test_diff_feed_provider_alone_is_no_change() -> None:
     olds = {**FEED_OUTS, "__provider": "old-pickle"}
-    assert not changed(DockerFeedProvider(), olds, {**FEED, "__provider": "new-pickle"})
+    assert not changed(FEED_LC, olds, {**FEED, "__provider": "new-pickle"})
     olds = {**IMAGE_OUTS, "__provider": "old-pickle"}
-    assert not changed(ImageVersionProvider(), olds, {**IMAGE, **PIN, "__provider": "new-pickle"})
+    assert not changed(IMAGE_LC, olds, {**IMAGE, **PIN, "__provider": "new-pickle"})
 
 
 @pytest.mark.parametrize(
@@ -206,35 +238,35 @@ def test_diff_feed_provider_alone_is_no_change() -> None:
     ],
 )
 def test_diff_feed_each_input_is_a_change(key: str, value: Any) -> None:
-    assert changed(DockerFeedProvider(), FEED_OUTS, {**FEED, key: value})
+    assert changed(FEED_LC, FEED_OUTS, {**FEED, key: value})
 
 
 @pytest.mark.parametrize("value", [None, "auto", "v2"])
 def test_diff_feed_api_version_auto_accepts_what_was_detected(value: str | None) -> None:
     news = dict(FEED) if value is None else {**FEED, "apiVersion": value}
-    assert not changed(DockerFeedProvider(), FEED_OUTS, news)
+    assert not changed(FEED_LC, FEED_OUTS, news)
 
 
 def test_diff_feed_computed_outputs_are_not_inputs() -> None:
     # Outputs the provider computed never count against the program's inputs.
     olds = {**FEED_OUTS, "catalogSupported": False, "authScheme": "bearer"}
-    assert not changed(DockerFeedProvider(), olds, dict(FEED))
+    assert not changed(FEED_LC, olds, dict(FEED))
 
 
 def test_diff_feed_unset_and_empty_are_the_same() -> None:
-    assert not changed(DockerFeedProvider(), {**FEED_OUTS, "registryPath": ""}, dict(FEED))
+    assert not changed(FEED_LC, {**FEED_OUTS, "registryPath": ""}, dict(FEED))
 
 
 def test_diff_unknown_input_is_a_change() -> None:
-    assert changed(DockerFeedProvider(), FEED_OUTS, {**FEED, "feedUri": Unknown()})
-    assert changed(DockerFeedProvider(), FEED_OUTS, {**FEED, "apiVersion": Unknown()})
-    assert changed(ImageVersionProvider(), IMAGE_OUTS, {**IMAGE, **PIN, "versionRange": Unknown()})
+    assert changed(FEED_LC, FEED_OUTS, {**FEED, "feedUri": Unknown()})
+    assert changed(FEED_LC, FEED_OUTS, {**FEED, "apiVersion": Unknown()})
+    assert changed(IMAGE_LC, IMAGE_OUTS, {**IMAGE, **PIN, "versionRange": Unknown()})
 
 
 def test_diff_image_same_inputs_no_change() -> None:
-    assert not changed(ImageVersionProvider(), IMAGE_OUTS, {**IMAGE, **PIN})
+    assert not changed(IMAGE_LC, IMAGE_OUTS, {**IMAGE, **PIN})
     # No pin in the inputs (first up after an import of old state): still no change.
-    assert not changed(ImageVersionProvider(), IMAGE_OUTS, dict(IMAGE))
+    assert not changed(IMAGE_LC, IMAGE_OUTS, dict(IMAGE))
 
 
 @pytest.mark.parametrize(
@@ -251,50 +283,64 @@ def test_diff_image_same_inputs_no_change() -> None:
     ],
 )
 def test_diff_image_each_input_is_a_change(key: str, value: Any) -> None:
-    assert changed(ImageVersionProvider(), IMAGE_OUTS, {**IMAGE, **PIN, key: value})
+    assert changed(IMAGE_LC, IMAGE_OUTS, {**IMAGE, **PIN, key: value})
 
 
 @pytest.mark.parametrize(("key", "value"), [("feedUri", "localhost:5001"), ("password", "rotated")])
 def test_diff_image_feed_settings_are_compared_property_by_property(key: str, value: str) -> None:
     news = {**IMAGE, **PIN, "feed": {**FEED, key: value}}
-    assert changed(ImageVersionProvider(), IMAGE_OUTS, news)
+    assert changed(IMAGE_LC, IMAGE_OUTS, news)
     same = {**IMAGE, **PIN, "feed": dict(FEED)}
-    assert not changed(ImageVersionProvider(), IMAGE_OUTS, same)
+    assert not changed(IMAGE_LC, IMAGE_OUTS, same)
 
 
 def test_diff_drift_rule() -> None:
-    moved = {"tag": "1.2.0", "digest": "sha256:" + "2" * 64}
+    moved = {"tag": "1.2.0", "version": "1.2.0", "digest": "sha256:" + "2" * 64}
+    moved["imageRef"] = f"localhost:5000/demo/webapp:1.2.0@{moved['digest']}"
+    stored = {**IMAGE, **PIN, "version": "1.1.0", "imageRef": IMAGE_OUTS["imageRef"]}
     refreshed = {**IMAGE_OUTS, **moved, "previousTag": "1.1.0"}
     # refresh: olds = refreshed outputs, news = the inputs stored before the refresh → drift.
-    result = ImageVersionProvider().diff("id", refreshed, {**IMAGE, **PIN})
-    assert result.changes
-    # the next up: check carried the acknowledged pin into the inputs → nothing to do.
-    assert not changed(ImageVersionProvider(), refreshed, {**IMAGE, **moved})
-    # a pin that differs without a refresh having moved it (no previousTag) is not drift.
-    assert not changed(ImageVersionProvider(), IMAGE_OUTS, {**IMAGE, **moved})
+    assert IMAGE_LC.diff("id", refreshed, stored).changed == ["tag", "version", "digest", "imageRef"]
+    # the next up: check carried the refreshed pin (which read stored) into the inputs → nothing.
+    acknowledged = IMAGE_LC.check({**IMAGE, **moved}, dict(IMAGE)).inputs
+    assert not changed(IMAGE_LC, refreshed, acknowledged)
     # the same tag with a moved digest is drift too.
     same_tag = {**IMAGE_OUTS, "digest": moved["digest"], "previousTag": "1.1.0"}
-    assert changed(ImageVersionProvider(), same_tag, {**IMAGE, **PIN})
+    assert IMAGE_LC.diff("id", same_tag, stored).changed == ["digest"]
+    # Inputs stored before any refresh moved the pin (no pin in them): the refresh's mark says it.
+    marked = {**refreshed, "__moved": {"tag": "1.1.0", "digest": PIN["digest"]}}
+    assert IMAGE_LC.diff("id", marked, dict(IMAGE)).changed == ["tag", "digest"]
+    assert not changed(IMAGE_LC, refreshed, dict(IMAGE))  # a pin no refresh moved is no drift
+    # A new resolve's unknown pin (preview) is a change.
+    assert changed(
+        IMAGE_LC,
+        IMAGE_OUTS,
+        {**IMAGE, "tag": UNKNOWN, "digest": UNKNOWN, "version": UNKNOWN, "imageRef": UNKNOWN},
+    )
 
 
 @pytest.mark.parametrize("value", [None, "auto"])
 def test_diff_image_feed_api_version_auto_accepts_what_was_detected(value: str | None) -> None:
     olds = {**IMAGE_OUTS, "feed": {**FEED, "apiVersion": "v2"}}
     feed = dict(FEED) if value is None else {**FEED, "apiVersion": value}
-    assert not changed(ImageVersionProvider(), olds, {**IMAGE, **PIN, "feed": feed})
-    assert changed(ImageVersionProvider(), olds, {**IMAGE, **PIN, "feed": {**FEED, "apiVersion": "v1"}})
+    assert not changed(IMAGE_LC, olds, {**IMAGE, **PIN, "feed": feed})
+    assert changed(IMAGE_LC, olds, {**IMAGE, **PIN, "feed": {**FEED, "apiVersion": "v1"}})
 
 
 def test_feed_diff_reports_an_api_version_change_found_by_refresh_until_acknowledged() -> None:
-    provider = DockerFeedProvider()
     inputs = {"feedUri": "localhost:5000"}
-    refreshed = {**inputs, "apiVersion": "v1", "previousApiVersion": "v2"}
-    # The refresh's own diff: the stored inputs have not seen v1 yet.
-    assert provider.diff("id", refreshed, inputs).changes is True
-    # The refresh stored apiVersionSeen=v1; check carries it into the next up: no change.
-    stored = {**inputs, "apiVersionSeen": "v1"}
-    checked = provider.check(stored, dict(inputs)).inputs
-    assert checked["apiVersionSeen"] == "v1"
-    assert provider.diff("id", refreshed, checked).changes is False
-    # Without a change found by a refresh there is nothing to acknowledge.
-    assert provider.diff("id", {**inputs, "apiVersion": "v2"}, inputs).changes is False
+    seen = {"registryUrl": "http://localhost:5000", "pullAddress": "localhost:5000", "authScheme": "basic"}
+    stored = {**inputs, **seen, "apiVersion": "v2", "catalogSupported": True}
+    refreshed = {**stored, "apiVersion": "v1", "previousApiVersion": "v2", "__moved": {"apiVersion": "v2"}}
+    # The refresh's own diff: the stored inputs acknowledge v2, the registry answers v1.
+    assert FEED_LC.diff("id", refreshed, stored).changed == ["apiVersion"]
+    # The refresh stored v1 in the inputs; check carries it into the next up: no change.
+    checked = FEED_LC.check({**stored, "apiVersion": "v1"}, dict(inputs)).inputs
+    assert checked["apiVersion"] == "v1"
+    assert not changed(FEED_LC, refreshed, checked)
+    # Inputs stored without what was seen (before any refresh): the refresh's mark says it.
+    assert FEED_LC.diff("id", refreshed, dict(inputs)).changed == ["apiVersion"]
+    unmarked = {k: v for k, v in refreshed.items() if k != "__moved"}
+    assert not changed(FEED_LC, unmarked, dict(inputs))
+    # An explicit apiVersion is verified against what was found.
+    assert changed(FEED_LC, {**stored}, {**stored, "apiVersion": "v1"})

@@ -18,8 +18,8 @@ import pytest
 from pydantic import SecretStr
 
 import pulumi_dockerfeed
+from dockerfeed.lifecycle.models import FeedInputs, ImageVersionInputs
 from dockerfeed.resources import providers
-from dockerfeed.resources.models import FeedInputs, ImageVersionInputs
 from pulumi_dockerfeed import _resources as sdk
 
 ROOT = Path(__file__).resolve().parents[2]

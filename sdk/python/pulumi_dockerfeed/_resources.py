@@ -12,7 +12,7 @@ import pulumi
 import pulumi.dynamic
 
 from dockerfeed import contract
-from dockerfeed.resources.providers import DockerFeedProvider, ImageVersionProvider
+from dockerfeed.resources.providers import DRY_RUN, DockerFeedProvider, ImageVersionProvider
 
 # snake_case (Python) <-> camelCase (schema.json and stack state), generated from schema.json
 _NAMES = contract.PY_NAMES
@@ -48,6 +48,11 @@ class _Translated(pulumi.dynamic.Resource):
 
     def translate_output_property(self, prop: str) -> str:
         return _PY_NAMES.get(prop, prop)
+
+
+def _dry_run() -> dict[str, Any]:
+    """Tells the provider's check that this is a preview (see dockerfeed.resources.providers)."""
+    return {DRY_RUN: True} if pulumi.runtime.is_dry_run() else {}
 
 
 def _secret(value: pulumi.Input[str] | None) -> pulumi.Output[str] | None:
@@ -145,8 +150,8 @@ class DockerFeed(_Translated, module="dockerfeed", name="DockerFeed"):
     catalog_supported: pulumi.Output[bool]
     """Whether the catalog (`/v2/_catalog`) answers for these credentials."""
     previous_api_version: pulumi.Output[str | None]
-    """The API version the feed answered before a refresh found it changed (set when a refresh saw
-    `apiVersion` change)."""
+    """The API version the feed answered before it changed (set when a refresh or an update found
+    another `apiVersion`)."""
 
     def __init__(
         self,
@@ -185,6 +190,7 @@ class DockerFeed(_Translated, module="dockerfeed", name="DockerFeed"):
             "auth_scheme": None,
             "catalog_supported": None,
             "previous_api_version": None,
+            **_dry_run(),
         }
         opts = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(additional_secret_outputs=["password"])
@@ -264,7 +270,8 @@ class ImageVersion(_Translated, module="dockerfeed", name="ImageVersion"):
     image_ref: pulumi.Output[str]
     """`<pullAddress>/<image>:<tag>@<digest>`."""
     previous_tag: pulumi.Output[str | None]
-    """The tag a refresh moved the pin from (set when a refresh moved it)."""
+    """The tag the pin moved from: set when a refresh found a newer match or a moved digest, or when
+    a new resolve (another image or rule) changed the pin."""
 
     def __init__(
         self,
@@ -302,7 +309,7 @@ class ImageVersion(_Translated, module="dockerfeed", name="ImageVersion"):
         args = dataclasses.replace(args, feed=_feed_settings(args.feed, resource_name))
         if isinstance(args.feed, DockerFeed):
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[args.feed]))
-        super().__init__(ImageVersionProvider(), resource_name, _image_props(args), opts)
+        super().__init__(ImageVersionProvider(), resource_name, {**_image_props(args), **_dry_run()}, opts)
 
     @staticmethod
     def get(

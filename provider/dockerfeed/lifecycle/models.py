@@ -1,4 +1,5 @@
-"""pydantic models of both resources' inputs, named as in schema.json (camelCase)."""
+"""pydantic models of both resources' inputs, named as in schema.json (camelCase), and `check`'s
+per-property failures."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from dockerfeed.contract import (
     DEFAULT_USE_DOCKER_CONFIG,
     ApiVersion,
 )
+from dockerfeed.lifecycle.values import has_unknown, is_unknown, known
 from dockerfeed.registry import (
     FeedSettings,
     Platform,
@@ -31,7 +33,6 @@ from dockerfeed.registry import (
     parse_feed_uri,
 )
 from dockerfeed.registry.credentials import check_username
-from dockerfeed.resources._values import is_unknown
 from dockerfeed.versions import VersionRule, validate_rule
 
 
@@ -151,25 +152,6 @@ class ImageVersionInputs(_Inputs):
 RULE_FIELDS = ("versionRange", "preReleaseTag", "tagInclude", "tagExclude", "strategy", "variant")
 
 
-def _known(value: Any) -> Any:
-    """`value` without its unknown parts: unknown list items and dict entries are dropped."""
-    if isinstance(value, list):
-        return [_known(v) for v in value if not is_unknown(v)]
-    if isinstance(value, dict):
-        return {k: _known(v) for k, v in value.items() if not is_unknown(v)}
-    return value
-
-
-def _has_unknown(value: Any) -> bool:
-    if is_unknown(value):
-        return True
-    if isinstance(value, list):
-        return any(_has_unknown(v) for v in value)
-    if isinstance(value, dict):
-        return any(_has_unknown(v) for v in value.values())
-    return False
-
-
 def check_failures(model: type[_Inputs], props: dict[str, Any]) -> list[tuple[str, str]]:
     """One (property, reason) per bad property.
 
@@ -177,8 +159,8 @@ def check_failures(model: type[_Inputs], props: dict[str, Any]) -> list[tuple[st
     settings or a list: unknown parts are not validated, and a property that is missing only
     because its value is unknown is not reported.
     """
-    partly_unknown = {k for k, v in props.items() if _has_unknown(v)}
-    data = {k: _known(v) for k, v in props.items() if not is_unknown(v) and not k.startswith("__")}
+    partly_unknown = {k for k, v in props.items() if has_unknown(v)}
+    data = {k: known(v) for k, v in props.items() if not is_unknown(v) and not k.startswith("__")}
     failures: list[tuple[str, str]] = []
     try:
         model.model_validate(data)

@@ -7,6 +7,7 @@ A fault proxy in front of a real registry plays the change: `/v2/` starts answer
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,11 +57,19 @@ def test_refresh_shows_a_changed_api_version_as_drift(
     proxy.add("GET", r"^/v1/_ping$", respond(200, {}, {"X-Docker-Registry-Version": "0.9.1"}), times=1000)
     refreshed = st.refresh()
     assert refreshed.summary.resource_changes == {"same": 1, "update": 1}
+    # The stored inputs hold what the registry answered, so the move shows as what it is (the
+    # fake v1 ping asks for no credentials: the auth scheme changed too).
+    assert re.search(r"DockerFeed feed updated .*\[diff: ~apiVersion,authScheme\]", refreshed.stdout), (
+        refreshed.stdout
+    )
     outs = feed_outputs(st)
     assert (outs["apiVersion"], outs["previousApiVersion"]) == ("v1", "v2")
+    assert resource_state(st, "feed")["inputs"]["apiVersion"] == "v1"
 
     # The refresh was accepted into state: the next up changes no resource, and a further
     # refresh with nothing new is quiet.
     assert st.up().summary.resource_changes == {"same": 2}
-    assert st.refresh().summary.resource_changes == {"same": 2}
+    quiet = st.refresh()
+    assert quiet.summary.resource_changes == {"same": 2}
+    assert "[diff:" not in quiet.stdout
     assert password not in raw_export(st)

@@ -124,7 +124,7 @@ def test_up_survives_transient_faults_with_the_right_pins(scenario: Scenario) ->
 
 def test_refresh_survives_transient_faults_and_changes_nothing(scenario: Scenario) -> None:
     proxy = scenario.proxy
-    scenario.st.refresh()  # the first refresh records the pins in the stored inputs
+    scenario.st.refresh()  # a clean refresh first: the state the faulted one must leave alone
     before = state_snapshot(scenario.st)
     faults = [
         proxy.add("GET", TOKEN, respond(503, "token service restarting")),

@@ -274,6 +274,10 @@ def test_preview_knows_what_is_kept_and_not_what_a_resolve_decides(registry: Fak
         shown = IMAGE.preview(olds, IMAGE.check(inputs, moved_pull).inputs)
         assert shown["imageRef"] == f"mirror:5000/demo/webapp:1.0.0@{digest('1.0.0')}"
         assert shown["tag"] == "1.0.0"
+    # A password not known yet (another resource's output) is no reason not to know imageRef.
+    unknown_password = {**IMAGE_IN, "feed": {**FEED_IN, "password": Unknown(), "registryPath": "mirror:5000"}}
+    shown = IMAGE.preview(outputs, IMAGE.check(inputs, unknown_password).inputs)
+    assert (shown["tag"], shown["imageRef"]) == ("1.0.0", f"mirror:5000/demo/webapp:1.0.0@{digest('1.0.0')}")
     shown = IMAGE.preview(outputs, IMAGE.check({}, moved_pull).inputs)  # native: no pin in inputs
     assert shown["tag"] == "1.0.0" and shown["previousTag"] is None
     rule = IMAGE.check(inputs, {**IMAGE_IN, "versionRange": "[2.0,3.0)"}).inputs

@@ -133,16 +133,23 @@ def carries_pin(props: dict[str, Any]) -> bool:
 
 def image_ref(props: dict[str, Any], tag: str, digest: str) -> str:
     """`<pullAddress>/<repository>:<tag>@<digest>` for the feed settings in `props` (UNKNOWN
-    while they are not known)."""
-    from dockerfeed.registry import RegistryError, normalize_image
+    while the address is not known; credentials play no part)."""
+    from dockerfeed.registry import FeedSettings, RegistryError, normalize_image
 
     feed, image = props.get("feed"), props.get("image")
-    if not isinstance(feed, dict) or has_unknown(feed) or not isinstance(image, str) or is_unknown(image):
+    if not isinstance(feed, dict) or not isinstance(image, str) or is_unknown(image):
+        return UNKNOWN
+    uri, path, insecure = (feed.get(k) for k in ("feedUri", "registryPath", "insecureSkipTlsVerify"))
+    if not isinstance(uri, str) or has_unknown([uri, path, insecure]):
         return UNKNOWN
     try:
-        settings = _model({"feed": feed, "image": image}).feed.settings()
+        settings = FeedSettings(
+            feed_uri=uri,
+            registry_path=path if isinstance(path, str) else None,
+            insecure_skip_tls_verify=bool(insecure),
+        )
         return f"{settings.pull_address}/{normalize_image(image, settings.address)}:{tag}@{digest}"
-    except (LifecycleError, RegistryError):
+    except RegistryError:
         return UNKNOWN
 
 

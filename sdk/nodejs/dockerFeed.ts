@@ -76,7 +76,7 @@ export class DockerFeed extends pulumi.CustomResource {
      */
     declare public readonly password: pulumi.Output<string | undefined>;
     /**
-     * The API version the feed answered before a refresh found it changed (set when a refresh saw `apiVersion` change).
+     * The API version the feed answered before it changed (set when a refresh or an update found another `apiVersion`).
      */
     declare public /*out*/ readonly previousApiVersion: pulumi.Output<string | undefined>;
     /**

@@ -76,7 +76,7 @@ export class ImageVersion extends pulumi.CustomResource {
      */
     declare public readonly preReleaseTag: pulumi.Output<string | undefined>;
     /**
-     * The tag a refresh moved the pin from (set when a refresh moved it).
+     * The tag the pin moved from: set when a refresh found a newer match or a moved digest, or when a new resolve (another image or rule) changed the pin.
      */
     declare public /*out*/ readonly previousTag: pulumi.Output<string | undefined>;
     /**

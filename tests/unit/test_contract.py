@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from dockerfeed import contract
-from dockerfeed.resources.models import FeedInputs, ImageVersionInputs
+from dockerfeed.lifecycle.models import FeedInputs, ImageVersionInputs
 from dockerfeed.versions import STRATEGIES
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -30,7 +30,7 @@ type DockerFeed struct {
 	InsecureSkipTlsVerify pulumi.BoolPtrOutput `pulumi:"insecureSkipTlsVerify"`
 	// Password or token.
 	Password pulumi.StringPtrOutput `pulumi:"password"`
-	// The API version the feed answered before a refresh found it changed (set when a refresh saw `apiVersion` change).
+	// The API version the feed answered before it changed (set when a refresh or an update found another `apiVersion`).
 	PreviousApiVersion pulumi.StringPtrOutput `pulumi:"previousApiVersion"`
 	// Where images are pulled from: registryPath when set, else the feed's host (docker.io for Docker Hub).
 	PullAddress pulumi.StringOutput `pulumi:"pullAddress"`
@@ -219,7 +219,7 @@ func (o DockerFeedOutput) Password() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *DockerFeed) pulumi.StringPtrOutput { return v.Password }).(pulumi.StringPtrOutput)
 }
 
-// The API version the feed answered before a refresh found it changed (set when a refresh saw `apiVersion` change).
+// The API version the feed answered before it changed (set when a refresh or an update found another `apiVersion`).
 func (o DockerFeedOutput) PreviousApiVersion() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *DockerFeed) pulumi.StringPtrOutput { return v.PreviousApiVersion }).(pulumi.StringPtrOutput)
 }

@@ -30,7 +30,7 @@ type ImageVersion struct {
 	PlatformDigest pulumi.StringPtrOutput `pulumi:"platformDigest"`
 	// Octopus channel rule: a regex tested against the pre-release label (with `+metadata`); `^$` = stable only, `^beta` = betas. Unset: every version is eligible.
 	PreReleaseTag pulumi.StringPtrOutput `pulumi:"preReleaseTag"`
-	// The tag a refresh moved the pin from (set when a refresh moved it).
+	// The tag the pin moved from: set when a refresh found a newer match or a moved digest, or when a new resolve (another image or rule) changed the pin.
 	PreviousTag pulumi.StringPtrOutput `pulumi:"previousTag"`
 	// `octopus` (default), `docker`, `semver`, `pep440`, `alphabetical` or `numerical`.
 	Strategy StrategyPtrOutput `pulumi:"strategy"`
@@ -218,7 +218,7 @@ func (o ImageVersionOutput) PreReleaseTag() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *ImageVersion) pulumi.StringPtrOutput { return v.PreReleaseTag }).(pulumi.StringPtrOutput)
 }
 
-// The tag a refresh moved the pin from (set when a refresh moved it).
+// The tag the pin moved from: set when a refresh found a newer match or a moved digest, or when a new resolve (another image or rule) changed the pin.
 func (o ImageVersionOutput) PreviousTag() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *ImageVersion) pulumi.StringPtrOutput { return v.PreviousTag }).(pulumi.StringPtrOutput)
 }

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from dockerfeed.registry import FeedSettings, Platform, Registry, RegistryError, normalize_image
+from dockerfeed.registry.identity import ConnectionIdentity
 from dockerfeed.versions import VersionRule, select_latest
 
 # A Pulumi run resolves many ImageVersions in one provider process; one listing per repository
@@ -43,19 +44,25 @@ class Pin:
         }
 
 
+# What a run cache entry is: ("tags", connection, repository) or ("digest", connection,
+# repository, tag).
+RunKey = tuple[str, ConnectionIdentity, str] | tuple[str, ConnectionIdentity, str, str]
+
+
 class _RunCache:
     """Tag listings and manifest digests for the length of a run, single-flight per key.
 
-    Keys name the registry, repository and identity (and the tag for digests), so two feeds
-    with different credentials never share an answer.
+    Keys hold the whole connection identity (registry/identity.py) and the repository (and the
+    tag for digests): two feeds share an answer only when every setting that could change it
+    (URL, TLS trust, proxies, API version, credentials) is the same.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._entries: dict[tuple[str, ...], tuple[float, Any]] = {}
-        self._key_locks: dict[tuple[str, ...], threading.Lock] = {}
+        self._entries: dict[RunKey, tuple[float, Any]] = {}
+        self._key_locks: dict[RunKey, threading.Lock] = {}
 
-    def get(self, key: tuple[str, ...], compute: Callable[[], T]) -> T:
+    def get(self, key: RunKey, compute: Callable[[], T]) -> T:
         with self._lock:
             key_lock = self._key_locks.setdefault(key, threading.Lock())
         with key_lock:
@@ -89,10 +96,11 @@ def resolve_image(
     registry = Registry(settings)
     repo = normalize_image(image, registry.address)
     wanted = Platform.parse(platform) if platform else None
-    identity = registry.credentials.fingerprint if registry.credentials else "anonymous"
-    scope = (registry.address.base_url, repo, identity)
+    connection = registry.identity
     tags = (
-        CACHE.get(("tags", *scope), lambda: registry.list_tags(repo)) if cached else registry.list_tags(repo)
+        CACHE.get(("tags", connection, repo), lambda: registry.list_tags(repo))
+        if cached
+        else registry.list_tags(repo)
     )
     where = f"{repo} on {registry.address.base_url}"
     if not tags:
@@ -104,7 +112,7 @@ def resolve_image(
     # Many ImageVersions of one repository often pick the same tag: one HEAD serves them all.
     tag = winner.tag
     if cached:
-        digest = CACHE.get(("digest", *scope, tag), lambda: registry.manifest_digest(repo, tag))
+        digest = CACHE.get(("digest", connection, repo, tag), lambda: registry.manifest_digest(repo, tag))
     else:
         digest = registry.manifest_digest(repo, tag)
     platform_digest = registry.platform_digest(repo, digest, wanted) if wanted else None

@@ -26,6 +26,7 @@ from dockerfeed.registry.errors import (
     ProtocolError,
     RegistryError,
 )
+from dockerfeed.registry.identity import ConnectionIdentity
 from dockerfeed.registry.transport import release
 
 SCOPES_EXTENSION = "dockerfeed.scopes"
@@ -108,31 +109,36 @@ class _CachedToken:
     expires_at: float
 
 
+# A token is kept under the connection it was fetched over (its TLS trust and proxies, its
+# credentials), the token service's realm and service, and the scopes it grants.
+TokenKey = tuple[ConnectionIdentity, str, str, tuple[str, ...]]
+
+
 class TokenCache:
-    """Tokens by realm, service, scopes and identity, kept until `issued_at + max(expires_in, 60)`."""
+    """Tokens by connection, realm, service and scopes, kept until `issued_at + max(expires_in, 60)`."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._tokens: dict[tuple[str, str, tuple[str, ...], str], _CachedToken] = {}
-        self._fetching: dict[tuple[str, str, tuple[str, ...], str], threading.Lock] = {}
+        self._tokens: dict[TokenKey, _CachedToken] = {}
+        self._fetching: dict[TokenKey, threading.Lock] = {}
 
-    def lock_for(self, key: tuple[str, str, tuple[str, ...], str]) -> threading.Lock:
+    def lock_for(self, key: TokenKey) -> threading.Lock:
         """One lock per key, so concurrent misses fetch one token (single flight)."""
         with self._lock:
             return self._fetching.setdefault(key, threading.Lock())
 
-    def get(self, key: tuple[str, str, tuple[str, ...], str]) -> str | None:
+    def get(self, key: TokenKey) -> str | None:
         with self._lock:
             hit = self._tokens.get(key)
             if hit is None or hit.expires_at - EXPIRY_MARGIN <= time.time():
                 return None
             return hit.token
 
-    def put(self, key: tuple[str, str, tuple[str, ...], str], token: str, expires_at: float) -> None:
+    def put(self, key: TokenKey, token: str, expires_at: float) -> None:
         with self._lock:
             self._tokens[key] = _CachedToken(token, expires_at)
 
-    def drop(self, key: tuple[str, str, tuple[str, ...], str]) -> None:
+    def drop(self, key: TokenKey) -> None:
         with self._lock:
             self._tokens.pop(key, None)
 
@@ -164,37 +170,41 @@ class HostAuthState:
 
 
 class _HostStates:
-    """Per-process facts about hosts, keyed by base URL, each trusted for HOST_STATE_TTL."""
+    """Per-process facts about hosts, each trusted for HOST_STATE_TTL.
+
+    Keyed by the whole connection identity, not the host: a realm learned over an unverified
+    connection (or another requested API version) must not steer a verifying feed's credentials.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._states: dict[str, tuple[float, HostAuthState]] = {}
+        self._states: dict[ConnectionIdentity, tuple[float, HostAuthState]] = {}
 
-    def get(self, base_url: str) -> HostAuthState | None:
+    def get(self, identity: ConnectionIdentity) -> HostAuthState | None:
         with self._lock:
-            hit = self._states.get(base_url)
+            hit = self._states.get(identity)
             if hit is None or time.monotonic() - hit[0] > HOST_STATE_TTL:
                 return None
             return hit[1]
 
-    def put(self, base_url: str, state: HostAuthState) -> None:
+    def put(self, identity: ConnectionIdentity, state: HostAuthState) -> None:
         with self._lock:
-            self._states[base_url] = (time.monotonic(), state)
+            self._states[identity] = (time.monotonic(), state)
 
     def learn_auth(
-        self, base_url: str, scheme: str, realm: str | None = None, service: str | None = None
+        self, identity: ConnectionIdentity, scheme: str, realm: str | None = None, service: str | None = None
     ) -> HostAuthState:
         """Record a scheme learned from a challenge, keeping the API version a ping found."""
         with self._lock:
-            hit = self._states.get(base_url)
+            hit = self._states.get(identity)
             api = hit[1].api_version if hit is not None else None
             state = HostAuthState(scheme, realm, service, api)
-            self._states[base_url] = (time.monotonic(), state)
+            self._states[identity] = (time.monotonic(), state)
             return state
 
-    def forget(self, base_url: str) -> None:
+    def forget(self, identity: ConnectionIdentity) -> None:
         with self._lock:
-            self._states.pop(base_url, None)
+            self._states.pop(identity, None)
 
     def clear(self) -> None:
         with self._lock:
@@ -248,13 +258,14 @@ class RegistryAuth(httpx.Auth):
 
     def __init__(
         self,
-        base_url: str,
+        identity: ConnectionIdentity,
         credentials: Credentials | None,
         *,
         allow_http_realm: bool,
         client: httpx.Client | None = None,
     ) -> None:
-        self.base_url = base_url
+        self.identity = identity
+        self.base_url = identity.base_url
         self.credentials = credentials
         self.allow_http_realm = allow_http_realm
         self.client = client
@@ -265,9 +276,6 @@ class RegistryAuth(httpx.Auth):
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _identity(self) -> str:
-        return self.credentials.fingerprint if self.credentials else "anonymous"
-
     def _basic_header(self, username: str | None = None, password: str | None = None) -> str | None:
         c = self.credentials
         if username is None and password is None:
@@ -277,8 +285,8 @@ class RegistryAuth(httpx.Auth):
         raw = f"{username}:{password}".encode()
         return "Basic " + base64.b64encode(raw).decode()
 
-    def _key(self, state: HostAuthState, scopes: tuple[str, ...]) -> tuple[str, str, tuple[str, ...], str]:
-        return (state.realm or "", state.service or "", scopes, self._identity())
+    def _key(self, state: HostAuthState, scopes: tuple[str, ...]) -> TokenKey:
+        return (self.identity, state.realm or "", state.service or "", scopes)
 
     def _who(self) -> str:
         return self.credentials.describe() if self.credentials else "anonymous access"
@@ -438,7 +446,7 @@ class RegistryAuth(httpx.Auth):
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         scopes = tuple(sorted(set(request.extensions.get(SCOPES_EXTENSION, ()))))
-        state = HOSTS.get(self.base_url) or HostAuthState()
+        state = HOSTS.get(self.identity) or HostAuthState()
         fresh = False  # whether the token on the request was fetched during this flow
         if not self._apply(request, state, scopes) and state.scheme == "bearer" and state.realm:
             # Single flight: threads missing the same token wait for one fetch, then share it.
@@ -466,7 +474,7 @@ class RegistryAuth(httpx.Auth):
                 sent_token = request.headers.get("Authorization", "").startswith("Bearer ")
                 if same and wanted == scopes and sent_token and fresh:
                     return  # a token fetched just now for exactly these scopes was refused
-                state = HOSTS.learn_auth(self.base_url, "bearer", realm, service)
+                state = HOSTS.learn_auth(self.identity, "bearer", realm, service)
                 key = self._key(state, wanted)
                 sent = request.headers.get("Authorization", "")
                 with TOKENS.lock_for(key):
@@ -483,7 +491,7 @@ class RegistryAuth(httpx.Auth):
                 scopes = wanted
                 request.headers["Authorization"] = f"Bearer {token}"
             elif basic is not None:
-                HOSTS.learn_auth(self.base_url, "basic")
+                HOSTS.learn_auth(self.identity, "basic")
                 header = self._basic_header()
                 if header is None or request.headers.get("Authorization") == header:
                     return

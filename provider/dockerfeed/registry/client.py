@@ -37,6 +37,7 @@ from dockerfeed.registry.errors import (
     Unreachable,
     Unsupported,
 )
+from dockerfeed.registry.identity import ConnectionIdentity
 from dockerfeed.registry.reference import FeedAddress, normalize_image
 from dockerfeed.registry.settings import FeedSettings
 from dockerfeed.registry.transport import PROXY_EXTENSION, get_client, release
@@ -134,17 +135,17 @@ def _normal_arch(arch: str, variant: object) -> tuple[str, str]:
 
 
 class _PageSizes:
-    """The `n` each host accepted for each kind of listing (None: the server's default page)."""
+    """The `n` each connection accepted for each kind of listing (None: the server's default page)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._sizes: dict[tuple[str, str], int | None] = {}
+        self._sizes: dict[tuple[ConnectionIdentity, str], int | None] = {}
 
-    def get(self, kind: tuple[str, str]) -> tuple[int | None] | None:
+    def get(self, kind: tuple[ConnectionIdentity, str]) -> tuple[int | None] | None:
         with self._lock:
             return (self._sizes[kind],) if kind in self._sizes else None
 
-    def put(self, kind: tuple[str, str], size: int | None) -> None:
+    def put(self, kind: tuple[ConnectionIdentity, str], size: int | None) -> None:
         with self._lock:
             self._sizes[kind] = size
 
@@ -208,9 +209,11 @@ class Registry:
         self.settings = settings
         self.address: FeedAddress = settings.address
         self.credentials: Credentials | None = resolve_credentials(settings)
-        self.client = get_client(settings)
+        # The key of everything this process remembers about the registry (identity.py).
+        self.identity = ConnectionIdentity.of(settings, self.credentials)
+        self.client = get_client(settings, self.identity.transport)
         self.auth = RegistryAuth(
-            self.address.base_url,
+            self.identity,
             self.credentials,
             allow_http_realm=self.address.scheme == "http",
             client=self.client,
@@ -429,7 +432,7 @@ class Registry:
             state = HostAuthState("basic", api_version=api)
         else:
             state = HostAuthState("anonymous", api_version=api)
-        HOSTS.put(self.address.base_url, state)
+        HOSTS.put(self.identity, state)
         return FeedInfo(
             api_version=self.api_version or "v2",
             registry_url=self.address.base_url,
@@ -443,7 +446,7 @@ class Registry:
         """Send the credentials somewhere that rejects bad ones; say where they were accepted."""
         if info.auth_scheme == "bearer":
             # A bearer registry answers 200 on /v2/ to an anonymous token: the realm must see them.
-            state = HOSTS.get(self.address.base_url) or HostAuthState(
+            state = HOSTS.get(self.identity) or HostAuthState(
                 "bearer", info.token_service, info.service, info.api_version
             )
             try:
@@ -506,7 +509,7 @@ class Registry:
         """Learn the API version once per host and process: a warm Registry skips the ping."""
         if self.api_version is not None:
             return
-        known = HOSTS.get(self.address.base_url)
+        known = HOSTS.get(self.identity)
         wanted = self.settings.api_version
         if known is not None and known.api_version and wanted in ("auto", known.api_version):
             self.api_version = known.api_version
@@ -561,7 +564,7 @@ class Registry:
         """
         base = self.address.url(path)
         origin = urlsplit(base)
-        kind = (self.address.base_url, key)
+        kind = (self.identity, key)
         learned = PAGE_SIZES_LEARNED.get(kind)
         size: int | None = learned[0] if learned is not None else (None if key == "tags" else PAGE_SIZES[0])
         items: dict[str, None] = {}  # an ordered set: first-seen order, duplicates dropped

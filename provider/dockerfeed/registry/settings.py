@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 
 from dockerfeed.registry.reference import FeedAddress, parse_feed_uri
@@ -36,9 +35,3 @@ class FeedSettings:
         if address.is_docker_hub:
             return "docker.io"
         return f"{address.netloc}{address.path}"
-
-    @property
-    def tls_key(self) -> tuple[str, bool]:
-        """What distinguishes one pooled HTTP client from another."""
-        ca = hashlib.sha256(self.ca_certificate.encode()).hexdigest() if self.ca_certificate else ""
-        return (ca, self.insecure_skip_tls_verify)

@@ -1,4 +1,4 @@
-"""One pooled HTTP client per TLS configuration per process, with bounded retries.
+"""One pooled HTTP client per transport configuration per process, with bounded retries.
 
 Clients are created lazily and shared by every thread (httpx.Client is thread-safe for sending);
 nothing here is ever pickled. Retries sit below auth, so each request is retried on its own.
@@ -7,12 +7,14 @@ nothing here is ever pickled. Retries sit below auth, so each request is retried
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import os
 import ssl
 import threading
 import time
 import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -23,25 +25,64 @@ USER_AGENT = "pulumi-dockerfeed/0.1 (+https://github.com/pulumi-dockerfeed)"
 # 500 too: registries answer transient storage-backend hiccups with a bare 500 (DESIGN: 429/5xx);
 # 501 and 505 are permanent.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-# Seconds to wait for a connection and for each read; DOCKERFEED_HTTP_TIMEOUT overrides the
-# default for slow registries (or for tests of slow ones). Read when a client is created.
+# Seconds to wait for a connection (at most CONNECT_LIMIT) and for each read;
+# DOCKERFEED_HTTP_TIMEOUT overrides the default for slow registries (or for tests of slow ones).
+# Read when a Registry is created.
+DEFAULT_TIMEOUT = 30.0
+CONNECT_LIMIT = 10.0
+TIMEOUT = httpx.Timeout(DEFAULT_TIMEOUT, connect=CONNECT_LIMIT)
 TIMEOUT_ENV = "DOCKERFEED_HTTP_TIMEOUT"
 # Request extension naming the proxy a request went through, for error messages.
 PROXY_EXTENSION = "dockerfeed.proxy"
 
 
-def http_timeout() -> httpx.Timeout:
+def http_timeout_seconds() -> float:
+    """The HTTP timeout in seconds: DOCKERFEED_HTTP_TIMEOUT, else 30."""
     raw = os.environ.get(TIMEOUT_ENV, "").strip()
     if not raw:
-        return TIMEOUT
+        return DEFAULT_TIMEOUT
     try:
         seconds = float(raw)
     except ValueError:
         seconds = 0.0
     if not 0 < seconds <= 3600:
         raise InvalidReference(f"{TIMEOUT_ENV}={raw!r} is not a number of seconds between 0 and 3600")
-    return httpx.Timeout(seconds, connect=min(seconds, 10.0))
+    return seconds
+
+
+def http_timeout(seconds: float | None = None) -> httpx.Timeout:
+    """httpx's per-operation timeouts for `seconds` (connecting takes at most CONNECT_LIMIT)."""
+    if seconds is None:
+        seconds = http_timeout_seconds()
+    if seconds == DEFAULT_TIMEOUT:
+        return TIMEOUT
+    return httpx.Timeout(seconds, connect=min(seconds, CONNECT_LIMIT))
+
+
+@dataclass(frozen=True)
+class TransportKey:
+    """Everything a pooled HTTP client depends on: two feeds share one only when all is equal.
+
+    `verify` is how the server's certificate is checked ("system", "skip", or "ca:" and the
+    SHA-256 of the feed's CA bundle); `proxies` are the proxy variables of the environment (kept
+    out of repr: a proxy URL may carry a password); `timeout` is the HTTP timeout in seconds.
+    """
+
+    verify: str
+    proxies: tuple[tuple[str, str], ...] = field(repr=False)
+    timeout: float
+
+
+def transport_key(settings: FeedSettings) -> TransportKey:
+    """The transport configuration `settings` get in this environment, now."""
+    if settings.insecure_skip_tls_verify:
+        verify = "skip"
+    elif settings.ca_certificate:
+        verify = "ca:" + hashlib.sha256(settings.ca_certificate.encode()).hexdigest()
+    else:
+        verify = "system"
+    proxies = tuple(sorted(urllib.request.getproxies_environment().items()))
+    return TransportKey(verify, proxies, http_timeout_seconds())
 
 
 class RetryPolicy:
@@ -149,7 +190,7 @@ class RetryTransport(httpx.BaseTransport):
 
 
 _lock = threading.Lock()
-_clients: dict[tuple[str, bool], httpx.Client] = {}
+_clients: dict[TransportKey, httpx.Client] = {}
 # Tests install a transport factory here to replay recorded behaviour of remote registries.
 transport_factory: Callable[[FeedSettings], httpx.BaseTransport] | None = None
 
@@ -192,17 +233,18 @@ class _RoutingTransport(httpx.BaseTransport):
     """One pooled transport per (scheme, proxy), each built on first use.
 
     Proxies come from the environment as curl and Docker read them: `http_proxy`, `https_proxy`,
-    `all_proxy` and `no_proxy`, in either case, read when the client is created. (httpx ignores
-    them once a transport is given, so they are applied here.)
+    `all_proxy` and `no_proxy`, in either case; they are part of the client's TransportKey, so
+    a changed environment gets a new client. (httpx ignores them once a transport is given, so
+    they are applied here.)
 
     A verifying TLS context loads the CA bundle (~45 ms, most of a short CLI run's own time); a
     plain-http feed (loopback, a lab registry) never needs it. Transports for plain http without
     an https proxy never make a TLS connection, so their unverifying context is never used.
     """
 
-    def __init__(self, verify: ssl.SSLContext | bool) -> None:
+    def __init__(self, verify: ssl.SSLContext | bool, proxies: dict[str, str]) -> None:
         self._verify = verify
-        self._proxies = urllib.request.getproxies_environment()
+        self._proxies = proxies
         self._lock = threading.Lock()
         self._transports: dict[tuple[str, str | None], httpx.HTTPTransport] = {}
 
@@ -246,19 +288,23 @@ class _RoutingTransport(httpx.BaseTransport):
             self._transports.clear()
 
 
-def get_client(settings: FeedSettings) -> httpx.Client:
-    """The shared client for this TLS configuration (created on first use)."""
-    key = settings.tls_key
+def get_client(settings: FeedSettings, key: TransportKey | None = None) -> httpx.Client:
+    """The shared client for this transport configuration (created on first use).
+
+    `key` is `transport_key(settings)`, passed when the caller has it already.
+    """
+    if key is None:
+        key = transport_key(settings)
     with _lock:
         client = _clients.get(key)
         if client is None:
             if transport_factory is not None:
                 inner: httpx.BaseTransport = transport_factory(settings)
             else:
-                inner = _RoutingTransport(_ssl_context(settings))
+                inner = _RoutingTransport(_ssl_context(settings), dict(key.proxies))
             client = httpx.Client(
                 transport=RetryTransport(inner),
-                timeout=http_timeout(),
+                timeout=http_timeout(key.timeout),
                 follow_redirects=True,
                 headers={"User-Agent": USER_AGENT},
                 trust_env=True,

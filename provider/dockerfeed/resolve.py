@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 
 from dockerfeed.registry import FeedSettings, Platform, Registry, RegistryError, normalize_image
 from dockerfeed.registry.identity import ConnectionIdentity
-from dockerfeed.versions import VersionRule, select_latest
+from dockerfeed.registry.reference import TAG_PATTERN, is_tag, split_tags
+from dockerfeed.versions import Selection, VersionRule, select_latest
 
 # A Pulumi run resolves many ImageVersions in one provider process; one listing per repository
 # per run is enough, and a run is short.
@@ -83,6 +84,42 @@ CACHE = _RunCache()
 LISTINGS = CACHE  # the name the fault tests know
 
 
+def _select(tags: list[str], rule: VersionRule, current: str | None) -> tuple[Selection, list[str]]:
+    """The selection over the listing's tags, and the listed entries that are not tags.
+
+    A registry may list anything. An entry that is not a tag by the distribution grammar
+    (`zz/../../other/manifests/1.0?x=1`) is never chosen: it would become part of a URL path and
+    of imageRef. Checking every entry costs more than the selection itself on a long listing, so
+    the listing is split only when the selection has no winner or chose such an entry.
+    """
+    selection = select_latest(tags, rule, current=current)
+    if selection.winner is not None and is_tag(selection.winner.tag):
+        return selection, []
+    valid, invalid = split_tags(tags)
+    if not invalid:
+        return selection, []
+    return select_latest(valid, rule, current=current), invalid
+
+
+def _skipped(invalid: list[str]) -> str:
+    """What was skipped, shown escaped (a listed entry may hold terminal escapes)."""
+    shown = ", ".join(repr(entry[:80]) for entry in invalid[:3]) + (", ..." if len(invalid) > 3 else "")
+    one = len(invalid) == 1
+    return (
+        f"{len(invalid)} listed {'entry is' if one else 'entries are'} not a valid tag name and "
+        f"{'was' if one else 'were'} skipped (a tag matches {TAG_PATTERN}): {shown}"
+    )
+
+
+def _explain(selection: Selection, invalid: list[str]) -> str:
+    """The selection's explanation, with the skipped entries counted beside the other counts."""
+    lines = selection.explain().split("\n")
+    if invalid:
+        at = next((i for i, line in enumerate(lines) if line.startswith("hint:")), len(lines))
+        lines.insert(at, f"  {_skipped(invalid)}")
+    return "\n".join(lines)
+
+
 def resolve_image(
     settings: FeedSettings,
     image: str,
@@ -105,10 +142,12 @@ def resolve_image(
     where = f"{repo} on {registry.address.base_url}"
     if not tags:
         raise ResolveError(f"{where} has no tags at all; nothing to pin")
-    selection = select_latest(tags, rule, current=current)
+    selection, invalid = _select(tags, rule, current)
     winner = selection.winner
+    if not selection.considered:
+        raise ResolveError(f"{where} has no tags, nothing to pin: {_skipped(invalid)}")
     if winner is None:
-        raise ResolveError(f"no tag of {where} matches the version rules: {selection.explain()}")
+        raise ResolveError(f"no tag of {where} matches the version rules: {_explain(selection, invalid)}")
     # Many ImageVersions of one repository often pick the same tag: one HEAD serves them all.
     tag = winner.tag
     if cached:

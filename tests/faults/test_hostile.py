@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import json
 import tracemalloc
 from collections.abc import Iterator
 
@@ -17,9 +18,10 @@ import httpx
 import pytest
 
 from dockerfeed.registry import FeedSettings, ProtocolError, Registry, RegistryError, transport
-from tests.faults.conftest import APP, APP_STABLE, LIB, Seeded
+from tests.faults.conftest import APP, APP_STABLE, LIB, LIB_LATEST, Seeded
 from tests.faults.helpers import CliRun, assert_clean_failure, feed_args, run_cli
 from tests.support.faultproxy import (
+    Action,
     FaultProxy,
     drop_headers,
     redirect,
@@ -302,3 +304,68 @@ def test_oversized_manifest_is_refused(
     proxy.add("GET", r"^/v2/demo/lib/manifests/", stream(8 * MiB, head=b"{", filler=b" ", tail=b"}"))
     run: CliRun = run_cli(capsys, ["resolve", *feed_args(proxy.host), LIB])
     assert_clean_failure(run, f"GET {proxy.url}/v2/{LIB}/manifests/0.3.0", "limit")
+
+
+# ------------------------------------------------------------- registry data that is not a tag
+
+# A "tag" that, put into a URL path, addresses another repository's manifest:
+# /v2/demo/lib/manifests/zz/../../../other/secret/manifests/1.0?x=1 is
+# /v2/demo/other/secret/manifests/1.0 once the dot segments are resolved.
+TRAVERSAL = "zz/../../../other/secret/manifests/1.0?x=1"
+SECRET_REPO = "demo/other/secret"
+
+
+@pytest.fixture
+def secret_repo(seeded: Seeded) -> str:
+    """Another repository the test user may pull: what the traversal would reach."""
+    from tests.support.images import seed_tags
+
+    return seed_tags(seeded.server.url, SECRET_REPO, ["1.0"], auth=seeded.server.push_credentials)["1.0"]
+
+
+def listing_also(*entries: str) -> Action:
+    """Forward demo/lib's tag listing with `entries` added to it."""
+
+    def add(body: bytes) -> bytes:
+        data = json.loads(body)
+        data["tags"] = [*data["tags"], *entries]
+        return json.dumps(data).encode()
+
+    return rewrite_body(add, f"list {entries!r} too")
+
+
+def only_lib_requests(proxy: FaultProxy) -> list[str]:
+    """The registry requests (beyond the ping) that named another repository than demo/lib."""
+    return [
+        f"{e.method} {e.path}"
+        for e in proxy.log
+        if e.path.startswith("/v2/") and e.path != "/v2/" and not e.path.startswith(f"/v2/{LIB}/")
+    ]
+
+
+def test_a_listed_traversal_is_skipped_and_never_becomes_a_path(
+    capsys: pytest.CaptureFixture[str], seeded: Seeded, proxy: FaultProxy, secret_repo: str
+) -> None:
+    # alphabetical: `zz/…` sorts after every real tag, so it would be the winner.
+    proxy.add("GET", LIB_TAGS, listing_also(TRAVERSAL))
+    run = run_cli(capsys, ["resolve", *feed_args(proxy.host), LIB, "--strategy", "alphabetical", "--json"])
+    assert run.rc == 0, run.text
+    pin = run.json()
+    assert (pin["tag"], pin["digest"]) == (LIB_LATEST, seeded.digest(LIB, LIB_LATEST))
+    assert pin["digest"] != secret_repo
+    assert ".." not in pin["imageRef"] and "secret" not in pin["imageRef"]
+    assert only_lib_requests(proxy) == []
+
+
+def test_a_listing_of_only_hostile_entries_explains_what_was_skipped(
+    capsys: pytest.CaptureFixture[str], seeded: Seeded, proxy: FaultProxy, secret_repo: str
+) -> None:
+    proxy.add("GET", LIB_TAGS, listing_also(TRAVERSAL, "zz\x1b[31m", "-zz", "z" * 200))
+    run = run_cli(
+        capsys, ["resolve", *feed_args(proxy.host), LIB, "--strategy", "alphabetical", "--include", "^zz"]
+    )
+    # No real tag matches `^zz`, and none of the entries that do is a tag: nothing is pinned,
+    # and the explanation counts and shows what was skipped (escaped, never raw bytes).
+    assert_clean_failure(run, "no tag matched", "4 listed entries are not a valid tag name", repr(TRAVERSAL))
+    assert "\x1b" not in run.err
+    assert only_lib_requests(proxy) == []

@@ -1,21 +1,25 @@
-"""What the process remembers about registries never crosses between feeds whose settings differ
-(replayed through httpx.MockTransport).
+"""What the process remembers about registries never crosses between feeds whose settings differ,
+and registry data never becomes a URL path (replayed through httpx.MockTransport).
 """
 
 from __future__ import annotations
+
+import json
 
 import httpx
 import pytest
 
 from dockerfeed import resolve
-from dockerfeed.registry import FeedSettings, Registry, transport
+from dockerfeed.registry import FeedSettings, InvalidReference, ProtocolError, Registry, transport
 from dockerfeed.registry.identity import ConnectionIdentity
+from dockerfeed.registry.reference import check_reference, check_repository, is_tag, split_tags
 from dockerfeed.versions import VersionRule
 from tests.support.recorded import V2, use
 
 FEED = "https://r.example.com"
 CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 DIGEST = "sha256:" + "a" * 64
+TRAVERSAL = "zz/../../../other/secret/manifests/1.0?x=1"
 
 
 @pytest.fixture(autouse=True)
@@ -139,3 +143,106 @@ def test_the_run_cache_does_not_answer_a_feed_with_other_settings(name: str) -> 
     before = len(seen)
     resolve.resolve_image(first, "app", rule, cached=True)
     assert len(seen) == before
+
+
+# --- registry data in URL paths ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "entry",
+    ["1.0", "latest", "_private", "v1.2.3-rc.1_build", "a" * 128, "sha256-" + "a" * 64 + ".sig"],
+)
+def test_tags(entry: str) -> None:
+    assert is_tag(entry) and check_reference(entry) == entry
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [TRAVERSAL, "", ".hidden", "-x", "a" * 129, "1.0\n", "1.0?x", "1.0#f", "1.0 ", "1%2F..", "é", "a/b"],
+)
+def test_not_tags(entry: str) -> None:
+    assert not is_tag(entry)
+    with pytest.raises(InvalidReference, match="URL path"):
+        check_reference(entry)
+
+
+def test_digests_are_references_and_repositories_are_checked() -> None:
+    assert check_reference(DIGEST) == DIGEST
+    assert check_repository("team/app") == "team/app"
+    for bad in ("team/../other", "team/app\n", "/team", "Team/app", "team//app", "team/app?x"):
+        with pytest.raises(InvalidReference, match="URL path"):
+            check_repository(bad)
+
+
+def test_split_tags_keeps_the_order() -> None:
+    assert split_tags(["1.0", TRAVERSAL, "2.0", "-x"]) == (["1.0", "2.0"], [TRAVERSAL, "-x"])
+
+
+def test_no_request_is_sent_for_a_reference_that_is_not_a_tag_or_digest() -> None:
+    seen = use(lambda request: httpx.Response(200, headers=V2))
+    reg = Registry(FeedSettings(FEED))
+    for call in (
+        lambda: reg.manifest_digest("app", TRAVERSAL),
+        lambda: reg.get_manifest("app/../other", "1.0"),
+        lambda: reg.get_manifest("app", "1.0/../../x"),
+    ):
+        with pytest.raises(InvalidReference):
+            call()
+    assert seen == []
+
+
+def test_an_index_naming_a_platform_image_by_something_else_than_a_digest_is_refused() -> None:
+    from dockerfeed.registry import Platform
+
+    index = json.dumps(
+        {
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [{"digest": "sha256:../../x", "platform": {"os": "linux", "architecture": "amd64"}}],
+        }
+    ).encode()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v2/":
+            return httpx.Response(200, headers=V2)
+        return httpx.Response(200, headers=V2, content=index)
+
+    use(handler)
+    import hashlib
+
+    digest = "sha256:" + hashlib.sha256(index).hexdigest()
+    with pytest.raises(ProtocolError, match="not a sha256 digest"):
+        Registry(FeedSettings(FEED)).platform_digest("app", digest, Platform.parse("linux/amd64"))
+
+
+def test_a_cursor_taken_from_a_listed_entry_stays_in_the_query() -> None:
+    # Ten entries and no Link look like a page cut short (Nexus): the next request asks for the
+    # rest after the last entry, which is registry data.
+    first = [f"1.{i}" for i in range(9)] + [TRAVERSAL]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v2/":
+            return httpx.Response(200, headers=V2)
+        tags = first if "last" not in request.url.params else []
+        return httpx.Response(200, headers=V2, json={"name": "app", "tags": tags})
+
+    seen = use(handler)
+    assert Registry(FeedSettings(FEED)).list_tags("app") == first
+    probe = seen[-1]
+    assert probe.url.path == "/v2/app/tags/list"
+    assert probe.url.params["last"] == TRAVERSAL
+    assert b"/../" not in probe.url.raw_path
+
+
+def test_a_listing_of_nothing_but_entries_that_are_not_tags_pins_nothing() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v2/":
+            return httpx.Response(200, headers=V2)
+        return httpx.Response(200, headers=V2, json={"name": "app", "tags": [TRAVERSAL, "\x1b[2J"]})
+
+    seen = use(handler)
+    with pytest.raises(resolve.ResolveError) as failed:
+        resolve.resolve_image(FeedSettings(FEED), "app", VersionRule.build(strategy="alphabetical"))
+    message = str(failed.value)
+    assert "has no tags, nothing to pin: 2 listed entries are not a valid tag name" in message
+    assert repr(TRAVERSAL) in message and "\x1b" not in message
+    assert [r.url.path for r in seen] == ["/v2/", "/v2/app/tags/list"]

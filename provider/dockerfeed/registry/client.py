@@ -38,7 +38,7 @@ from dockerfeed.registry.errors import (
     Unsupported,
 )
 from dockerfeed.registry.identity import ConnectionIdentity
-from dockerfeed.registry.reference import FeedAddress, normalize_image
+from dockerfeed.registry.reference import FeedAddress, check_reference, check_repository, normalize_image
 from dockerfeed.registry.settings import FeedSettings
 from dockerfeed.registry.transport import PROXY_EXTENSION, get_client, release
 
@@ -50,7 +50,8 @@ MANIFEST_MEDIA_TYPES = (
 )
 INDEX_MEDIA_TYPES = frozenset(MANIFEST_MEDIA_TYPES[0::2])
 MANIFEST_ACCEPT = ", ".join(MANIFEST_MEDIA_TYPES)
-DIGEST_RE = re.compile(r"^sha256:[a-f0-9]{64}$")
+# fullmatch only: `$` would let a trailing newline through.
+DIGEST_RE = re.compile(r"sha256:[a-f0-9]{64}")
 
 MAX_PAGE_BYTES = 32 * 1024 * 1024
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
@@ -675,6 +676,7 @@ class Registry:
     def manifest_digest(self, image: str, reference: str) -> str:
         """The digest a `docker pull image:reference` would resolve, by HEAD (GET as fallback)."""
         repo = normalize_image(image, self.address)
+        check_reference(reference)
         self._ensure_pinged()
         if self.api_version == "v1":
             raise Unsupported("this feed speaks the v1 API, which has no content digests; use a v2 registry")
@@ -686,7 +688,7 @@ class Registry:
             raise NotFound(f"HEAD {url} answered 404: {repo}:{reference} does not exist")
         if r.status_code == 200:
             digest = str(r.headers.get("docker-content-digest", ""))
-            if DIGEST_RE.match(digest):
+            if DIGEST_RE.fullmatch(digest):
                 return digest
         elif r.status_code not in (405, 400):
             self._fail(r, f"HEAD {url}")
@@ -695,7 +697,7 @@ class Registry:
 
     def get_manifest(self, repo: str, reference: str) -> tuple[str, dict[str, Any], str]:
         """Media type, parsed body and verified digest of a manifest."""
-        url = self.address.url(f"/v2/{repo}/manifests/{reference}")
+        url = self.address.url(f"/v2/{check_repository(repo)}/manifests/{check_reference(reference)}")
         r = self._send("GET", url, scopes=(f"repository:{repo}:pull",), headers={"Accept": MANIFEST_ACCEPT})
         if r.status_code == 404:
             release(r)
@@ -750,7 +752,13 @@ class Registry:
                 raise NotFound(
                     f"{repo}@{digest} has no image for {platform}; it offers {', '.join(offered) or 'none'}"
                 )
-            return str(found[0]["digest"])
+            chosen = found[0].get("digest")
+            if not isinstance(chosen, str) or not DIGEST_RE.fullmatch(chosen):
+                raise ProtocolError(
+                    f"{repo}@{digest}: the index names the {platform} image by {chosen!r}, which is "
+                    "not a sha256 digest; refusing it"
+                )
+            return chosen
         config = manifest.get("config") or {}
         cfg = self._blob_json(repo, str(config.get("digest", "")))
         if not platform.matches(cfg):
@@ -761,9 +769,9 @@ class Registry:
         return digest
 
     def _blob_json(self, repo: str, digest: str) -> dict[str, Any]:
-        if not DIGEST_RE.match(digest):
+        if not DIGEST_RE.fullmatch(digest):
             raise ProtocolError(f"manifest of {repo} names a config blob with an invalid digest {digest!r}")
-        url = self.address.url(f"/v2/{repo}/blobs/{digest}")
+        url = self.address.url(f"/v2/{check_repository(repo)}/blobs/{digest}")
         r = self._send("GET", url, scopes=(f"repository:{repo}:pull",))
         if r.status_code != 200:
             self._fail(r, f"GET {url}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -20,6 +21,13 @@ DOCKER_HUB_CONFIG_KEY = "https://index.docker.io/v1/"
 # `.`, `_`, `__` or one or more `-`; components are joined by `/`.
 _COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
 _REPOSITORY = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")
+# distribution/reference: a tag is at most 128 word characters, `.` and `-`, not starting with
+# `.` or `-`; a digest is `algorithm:encoded`. Only such values are put in a URL path: a tag a
+# registry lists, like `zz/../../other/manifests/1.0?x=1`, would otherwise address another
+# repository's manifest.
+TAG_PATTERN = r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}"
+_TAG = re.compile(TAG_PATTERN)
+_DIGEST = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")
 _HOSTNAME = re.compile(
     r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
 )
@@ -191,3 +199,37 @@ def normalize_image(image: str, address: FeedAddress | None = None) -> str:
     if address is not None and address.is_docker_hub and "/" not in name:
         name = f"library/{name}"
     return name
+
+
+def is_tag(text: str) -> bool:
+    """Whether `text` is a tag by the distribution grammar (and so safe in a URL path)."""
+    return _TAG.fullmatch(text) is not None
+
+
+def split_tags(listed: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(tags, the rest): a listing's entries that are tags, and those that are not, in order."""
+    tags: list[str] = []
+    rest: list[str] = []
+    for entry in listed:
+        (tags if _TAG.fullmatch(entry) else rest).append(entry)
+    return tags, rest
+
+
+def check_repository(repo: str) -> str:
+    """`repo` if it is a repository name fit for a URL path; InvalidReference otherwise."""
+    if len(repo) > 255 or not _REPOSITORY.fullmatch(repo):
+        raise InvalidReference(
+            f"{repo!r} is not a repository name (lowercase components joined by /); "
+            "refusing to put it in a URL path"
+        )
+    return repo
+
+
+def check_reference(reference: str) -> str:
+    """`reference` if it is a tag or a digest, fit for a URL path; InvalidReference otherwise."""
+    if _TAG.fullmatch(reference) is None and _DIGEST.fullmatch(reference) is None:
+        raise InvalidReference(
+            f"{reference!r} is neither a tag nor a digest; refusing to put it in a URL path "
+            f"(a tag matches {TAG_PATTERN})"
+        )
+    return reference

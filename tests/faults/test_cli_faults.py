@@ -20,6 +20,7 @@ from tests.support.faultproxy import (
     respond,
     rewrite_body,
     set_headers,
+    trickle,
     truncate,
 )
 
@@ -173,6 +174,41 @@ def test_slow_first_byte_within_the_timeout_is_fine(
     short_timeout(3.0)
     proxy.add(None, r"^/v2/demo/app/", delay(0.3), times=10)
     assert_pinned(resolve(capsys, proxy), seeded, proxy)
+
+
+@pytest.mark.timeout(60)  # the guard: before request deadlines, each case took minutes
+@pytest.mark.parametrize(
+    ("where", "headers", "named"),
+    [
+        (r"^/v2/$", True, "GET {url}/v2/"),
+        (r"^/v2/$", False, "GET {url}/v2/"),
+        (TOKEN, False, "GET {url}/token?"),
+    ],
+    ids=["ping-status-line-and-headers", "ping-body", "token-body"],
+)
+def test_a_server_sending_one_byte_a_second_runs_into_the_deadline(
+    capsys: pytest.CaptureFixture[str],
+    seeded: Seeded,
+    proxy: FaultProxy,
+    short_timeout: Callable[[float], None],
+    where: str,
+    headers: bool,
+    named: str,
+) -> None:
+    # Every byte arrives well within the timeout of a single read; the whole answer would take
+    # minutes. DOCKERFEED_HTTP_TIMEOUT bounds the request as a whole.
+    short_timeout(2)
+    fault = proxy.add("GET", where, trickle(1.0, headers=headers), times=10)
+    run = run_cli(capsys, ["test", *feed_args(proxy.host)])
+    assert_clean_failure(
+        run,
+        named.format(url=proxy.url),
+        "timed out",
+        "within 2 s",
+        "DOCKERFEED_HTTP_TIMEOUT",
+        secrets=[seeded.password],
+    )
+    assert fault.fired == 1  # a request that ran out of time is not sent again
 
 
 def test_truncated_body_fails_cleanly_naming_the_request(

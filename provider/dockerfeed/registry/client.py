@@ -40,7 +40,7 @@ from dockerfeed.registry.errors import (
 from dockerfeed.registry.identity import ConnectionIdentity
 from dockerfeed.registry.reference import FeedAddress, check_reference, check_repository, normalize_image
 from dockerfeed.registry.settings import FeedSettings
-from dockerfeed.registry.transport import PROXY_EXTENSION, get_client, release
+from dockerfeed.registry.transport import CONNECT_LIMIT, PROXY_EXTENSION, TIMEOUT_ENV, get_client, release
 
 MANIFEST_MEDIA_TYPES = (
     "application/vnd.oci.image.index.v1+json",
@@ -278,7 +278,7 @@ class Registry:
         if proxy:
             target += f" through the proxy {proxy} (from the environment; no_proxy skips it)"
         if isinstance(e, httpx.TimeoutException):
-            return Unreachable(f"{target} timed out; is the registry up and reachable from here?")
+            return self._timed_out(target, e)
         if any(m in upper for m in _NOT_TLS):
             return TLSFailure(
                 f"{target} failed the TLS handshake: the server does not speak TLS on this port "
@@ -320,8 +320,20 @@ class Registry:
             "(--insecure) for a test registry"
         )
 
-    @staticmethod
-    def _read(response: httpx.Response, limit: int, what: str) -> bytes:
+    def _timed_out(self, target: str, e: httpx.TimeoutException, got: str = "") -> Unreachable:
+        """A request that ran out of time: which one, how far it got, and what bounds it."""
+        seconds = self.identity.transport.timeout
+        if isinstance(e, httpx.ConnectTimeout) and "deadline" not in str(e):
+            what = f"no connection within {min(seconds, CONNECT_LIMIT):g} s"
+        else:
+            what = f"{got or 'no complete answer'} within {seconds:g} s"
+        return Unreachable(
+            f"{target} timed out: {what} ({TIMEOUT_ENV} bounds each request as a whole: connect, "
+            f"headers and body); is the registry up and reachable from here? For a slow registry, "
+            f"raise {TIMEOUT_ENV}"
+        )
+
+    def _read(self, response: httpx.Response, limit: int, what: str) -> bytes:
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
             response.close()
@@ -336,6 +348,10 @@ class Registry:
                 if size > limit:
                     raise ProtocolError(f"{what} sent more than {limit} bytes; refusing it")
                 chunks.append(chunk)
+        except httpx.TimeoutException as e:
+            raise self._timed_out(
+                what, e, f"the answer ({response.status_code}) sent only {size} bytes of its body"
+            ) from None
         except httpx.HTTPError as e:
             # The connection broke (or the body was cut short) after the headers arrived.
             raise Unreachable(

@@ -1,11 +1,14 @@
-"""One pooled HTTP client per transport configuration per process, with bounded retries.
+"""One pooled HTTP client per transport configuration per process, with bounded retries and a
+deadline on every request.
 
 Clients are created lazily and shared by every thread (httpx.Client is thread-safe for sending);
-nothing here is ever pickled. Retries sit below auth, so each request is retried on its own.
+nothing here is ever pickled. Retries sit below auth, so each request is retried on its own; the
+deadline sits below the retries, so each attempt has its own.
 """
 
 from __future__ import annotations
 
+import contextvars
 import email.utils
 import hashlib
 import os
@@ -13,9 +16,11 @@ import ssl
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
+import httpcore
 import httpx
 
 from dockerfeed.registry.errors import InvalidReference
@@ -25,9 +30,9 @@ USER_AGENT = "pulumi-dockerfeed/0.1 (+https://github.com/pulumi-dockerfeed)"
 # 500 too: registries answer transient storage-backend hiccups with a bare 500 (DESIGN: 429/5xx);
 # 501 and 505 are permanent.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-# Seconds to wait for a connection (at most CONNECT_LIMIT) and for each read;
-# DOCKERFEED_HTTP_TIMEOUT overrides the default for slow registries (or for tests of slow ones).
-# Read when a Registry is created.
+# Seconds one request may take as a whole (connect, TLS, headers and body); at most CONNECT_LIMIT
+# of them to connect. DOCKERFEED_HTTP_TIMEOUT overrides the default for slow registries (or for
+# tests of slow ones). Read when a Registry is created.
 DEFAULT_TIMEOUT = 30.0
 CONNECT_LIMIT = 10.0
 TIMEOUT = httpx.Timeout(DEFAULT_TIMEOUT, connect=CONNECT_LIMIT)
@@ -37,7 +42,7 @@ PROXY_EXTENSION = "dockerfeed.proxy"
 
 
 def http_timeout_seconds() -> float:
-    """The HTTP timeout in seconds: DOCKERFEED_HTTP_TIMEOUT, else 30."""
+    """The deadline of one request in seconds: DOCKERFEED_HTTP_TIMEOUT, else 30."""
     raw = os.environ.get(TIMEOUT_ENV, "").strip()
     if not raw:
         return DEFAULT_TIMEOUT
@@ -51,7 +56,7 @@ def http_timeout_seconds() -> float:
 
 
 def http_timeout(seconds: float | None = None) -> httpx.Timeout:
-    """httpx's per-operation timeouts for `seconds` (connecting takes at most CONNECT_LIMIT)."""
+    """httpx's per-operation timeouts under the deadline: none longer than the deadline itself."""
     if seconds is None:
         seconds = http_timeout_seconds()
     if seconds == DEFAULT_TIMEOUT:
@@ -65,7 +70,7 @@ class TransportKey:
 
     `verify` is how the server's certificate is checked ("system", "skip", or "ca:" and the
     SHA-256 of the feed's CA bundle); `proxies` are the proxy variables of the environment (kept
-    out of repr: a proxy URL may carry a password); `timeout` is the HTTP timeout in seconds.
+    out of repr: a proxy URL may carry a password); `timeout` is the deadline of one request.
     """
 
     verify: str
@@ -155,8 +160,186 @@ def release(response: httpx.Response) -> None:
         response.close()
 
 
+# -- deadlines -----------------------------------------------------------------------------
+#
+# httpx's timeouts apply to each socket operation: a server that sends one byte a second never
+# trips them, and holds a request for as long as it likes. A deadline bounds the whole exchange.
+# It is set per attempt by _DeadlineTransport and seen by the network streams below httpcore,
+# which cap every connect, TLS handshake, read and write at the time left. The body is read
+# after handle_request returns, by the caller, so the response stream carries the deadline
+# along and installs it again around each read.
+
+
+@dataclass(frozen=True)
+class Deadline:
+    seconds: float
+    at: float  # time.monotonic() when it passes
+
+    def left(self) -> float:
+        return self.at - time.monotonic()
+
+    @property
+    def message(self) -> str:
+        return f"the request did not complete within its deadline of {self.seconds:g} s"
+
+
+_DEADLINE: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar(
+    "dockerfeed_deadline", default=None
+)
+
+
+def _bounded(
+    op: Callable[[float | None], Any], timeout: float | None, late: type[httpcore.TimeoutException]
+) -> Any:
+    """Run a socket operation with its timeout capped at what is left of the current deadline."""
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        return op(timeout)
+    left = deadline.left()
+    if left <= 0:
+        raise late(deadline.message)
+    capped = timeout is None or left < timeout
+    try:
+        return op(left if capped else timeout)
+    except httpcore.TimeoutException as e:
+        if capped:
+            raise late(deadline.message) from e
+        raise
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        data: bytes = _bounded(lambda t: self._inner.read(max_bytes, t), timeout, httpcore.ReadTimeout)
+        return data
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        _bounded(lambda t: self._inner.write(buffer, t), timeout, httpcore.WriteTimeout)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        inner: httpcore.NetworkStream = _bounded(
+            lambda t: self._inner.start_tls(ssl_context, server_hostname, t), timeout, httpcore.ConnectTimeout
+        )
+        return _DeadlineStream(inner)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        stream: httpcore.NetworkStream = _bounded(
+            lambda t: self._inner.connect_tcp(host, port, t, local_address, socket_options),
+            timeout,
+            httpcore.ConnectTimeout,
+        )
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        stream: httpcore.NetworkStream = _bounded(
+            lambda t: self._inner.connect_unix_socket(path, t, socket_options),
+            timeout,
+            httpcore.ConnectTimeout,
+        )
+        return _DeadlineStream(stream)
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+class _DeadlineBody(httpx.SyncByteStream):
+    """A response body read under the deadline of the request that brought it."""
+
+    def __init__(self, inner: httpx.SyncByteStream, deadline: Deadline) -> None:
+        self._inner = inner
+        self._deadline = deadline
+
+    def __iter__(self) -> Iterator[bytes]:
+        chunks = iter(self._inner)
+        while True:
+            token = _DEADLINE.set(self._deadline)
+            try:
+                chunk = next(chunks, None)
+            finally:
+                _DEADLINE.reset(token)
+            if chunk is None:
+                return
+            yield chunk
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _DeadlineTransport(httpx.BaseTransport):
+    """Gives each request sent through it (each attempt, below the retries) `seconds` in all."""
+
+    def __init__(self, inner: httpx.BaseTransport, seconds: float) -> None:
+        self.inner = inner
+        self.seconds = seconds
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        deadline = Deadline(self.seconds, time.monotonic() + self.seconds)
+        token = _DEADLINE.set(deadline)
+        try:
+            response = self.inner.handle_request(request)
+        finally:
+            _DEADLINE.reset(token)
+        if isinstance(response.stream, httpx.SyncByteStream):
+            response.stream = _DeadlineBody(response.stream, deadline)
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def _with_deadlines(transport: httpx.HTTPTransport) -> httpx.HTTPTransport:
+    """Put the deadline streams under `transport`'s connection pool.
+
+    httpx does not take a network backend, httpcore's pools do: the pool is reached through
+    httpx's `_pool`, and every connection it opens from now on goes through the backend.
+    """
+    pool = getattr(transport, "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if not isinstance(backend, httpcore.NetworkBackend):
+        raise RuntimeError(
+            f"httpx {httpx.__version__} keeps its connection pool elsewhere; request deadlines "
+            "cannot be installed (registry/transport.py _with_deadlines needs updating)"
+        )
+    pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
+    return transport
+
+
+# -- retries -------------------------------------------------------------------------------
+
+_RETRIED = (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError, httpx.ConnectTimeout)
+
+
 class RetryTransport(httpx.BaseTransport):
-    """Retries 429/500/502/503/504 and connection failures for idempotent requests."""
+    """Retries 429/500/502/503/504 and connection failures for idempotent requests.
+
+    Retries have their own bound, `policy.budget` seconds from the first attempt: a retry only
+    starts while the wait before it still ends within the budget, and each attempt has its own
+    deadline, so a request with all its retries ends within budget + one deadline.
+    """
 
     def __init__(self, inner: httpx.BaseTransport, policy: RetryPolicy | None = None) -> None:
         self.inner = inner
@@ -169,10 +352,16 @@ class RetryTransport(httpx.BaseTransport):
         while True:
             try:
                 response = self.inner.handle_request(request)
-            except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError, httpx.ConnectTimeout):
+            except _RETRIED as e:
                 if attempt + 1 >= self.policy.attempts:
                     raise
                 delay = self.policy.delay(attempt, None)
+                if time.monotonic() - started + delay > self.policy.budget:
+                    raise type(e)(
+                        f"{e} (gave up after {attempt + 1} attempts: the retries of one request have "
+                        f"{self.policy.budget:g} s in all)",
+                        request=request,
+                    ) from e
             else:
                 if response.status_code not in RETRY_STATUSES or attempt + 1 >= self.policy.attempts:
                     return response
@@ -180,8 +369,6 @@ class RetryTransport(httpx.BaseTransport):
                 if time.monotonic() - started + delay > self.policy.budget:
                     return response
                 release(response)
-            if time.monotonic() - started + delay > self.policy.budget:
-                raise httpx.ConnectError(f"gave up after {attempt + 1} attempts", request=request)
             self.policy.sleep(delay)
             attempt += 1
 
@@ -215,7 +402,7 @@ def _ssl_context(settings: FeedSettings) -> ssl.SSLContext | bool:
 
 def _http_transport(verify: ssl.SSLContext | bool, proxy: str | None) -> httpx.HTTPTransport:
     limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
-    return httpx.HTTPTransport(verify=verify, trust_env=True, limits=limits, proxy=proxy)
+    return _with_deadlines(httpx.HTTPTransport(verify=verify, trust_env=True, limits=limits, proxy=proxy))
 
 
 # no_proxy matching as urllib does it (host, host:port, .domain, *); not in the type stubs.
@@ -303,7 +490,7 @@ def get_client(settings: FeedSettings, key: TransportKey | None = None) -> httpx
             else:
                 inner = _RoutingTransport(_ssl_context(settings), dict(key.proxies))
             client = httpx.Client(
-                transport=RetryTransport(inner),
+                transport=RetryTransport(_DeadlineTransport(inner, key.timeout)),
                 timeout=http_timeout(key.timeout),
                 follow_redirects=True,
                 headers={"User-Agent": USER_AGENT},

@@ -6,6 +6,7 @@ identity of the connection it came over, so an answer is only ever reused by a f
 have been given the same answer: the same URL, the same TLS trust (skipping verification or
 trusting a feed's own CA is not the same connection as verifying against the system's CAs), the
 same proxies and deadline, the same requested API version and the same credentials.
+Why, and what it costs: docs/design.md.
 """
 
 from __future__ import annotations

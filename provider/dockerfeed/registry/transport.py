@@ -167,7 +167,7 @@ def release(response: httpx.Response) -> None:
 # It is set per attempt by _DeadlineTransport and seen by the network streams below httpcore,
 # which cap every connect, TLS handshake, read and write at the time left. The body is read
 # after handle_request returns, by the caller, so the response stream carries the deadline
-# along and installs it again around each read.
+# along and installs it again around each read. Why: docs/design.md.
 
 
 @dataclass(frozen=True)

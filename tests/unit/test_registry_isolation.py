@@ -246,3 +246,35 @@ def test_a_listing_of_nothing_but_entries_that_are_not_tags_pins_nothing() -> No
     assert "has no tags, nothing to pin: 2 listed entries are not a valid tag name" in message
     assert repr(TRAVERSAL) in message and "\x1b" not in message
     assert [r.url.path for r in seen] == ["/v2/", "/v2/app/tags/list"]
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {},
+        {"https_proxy": "http://lower:3128", "HTTPS_PROXY": "http://upper:3128"},
+        {"HTTPS_PROXY": "http://upper:3128", "NO_PROXY": "localhost,.internal"},
+        {"https_proxy": "", "HTTPS_PROXY": "http://upper:3128"},
+        {"HTTP_PROXY": "http://upper:3128", "ALL_PROXY": "socks5://s:1080"},
+        {"HTTP_PROXY": "http://evil:3128", "REQUEST_METHOD": "GET", "http_proxy": ""},
+        {"HTTP_PROXY": "http://evil:3128", "REQUEST_METHOD": "GET"},
+        {"http_proxy": "http://lower:3128", "REQUEST_METHOD": "GET", "ftp_proxy": "http://x:1"},
+    ],
+)
+def test_the_proxy_environment_is_read_as_urllib_reads_it(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import urllib.request
+
+    for name in list(os.environ):
+        if name.lower().endswith("_proxy") or name == "REQUEST_METHOD":
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    routed = {
+        k: v
+        for k, v in urllib.request.getproxies_environment().items()
+        if k in ("all", "http", "https", "no")
+    }
+    assert dict(transport.proxy_environment()) == routed

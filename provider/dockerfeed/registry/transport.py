@@ -78,6 +78,29 @@ class TransportKey:
     timeout: float
 
 
+# The proxy variables that route a registry or token request: `<scheme>_proxy` for http and
+# https, `all_proxy`, and `no_proxy`.
+_PROXY_NAMES = ("all", "http", "https", "no")
+
+
+def proxy_environment() -> tuple[tuple[str, str], ...]:
+    """Those variables as urllib's getproxies_environment reads them, in a few microseconds.
+
+    (urllib walks and decodes the whole environment twice, ~150 µs for every Registry.) The
+    lowercase name wins over the uppercase one, an empty lowercase one switches it off, and under
+    CGI (REQUEST_METHOD set) HTTP_PROXY is not trusted (httpoxy).
+    """
+    env = os.environ
+    found: list[tuple[str, str]] = []
+    for name in _PROXY_NAMES:
+        value = env.get(f"{name}_proxy")
+        if value is None and not (name == "http" and "REQUEST_METHOD" in env):
+            value = env.get(f"{name.upper()}_PROXY")
+        if value:
+            found.append((name, value))
+    return tuple(found)
+
+
 def transport_key(settings: FeedSettings) -> TransportKey:
     """The transport configuration `settings` get in this environment, now."""
     if settings.insecure_skip_tls_verify:
@@ -86,8 +109,7 @@ def transport_key(settings: FeedSettings) -> TransportKey:
         verify = "ca:" + hashlib.sha256(settings.ca_certificate.encode()).hexdigest()
     else:
         verify = "system"
-    proxies = tuple(sorted(urllib.request.getproxies_environment().items()))
-    return TransportKey(verify, proxies, http_timeout_seconds())
+    return TransportKey(verify, proxy_environment(), http_timeout_seconds())
 
 
 class RetryPolicy:

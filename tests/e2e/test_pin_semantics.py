@@ -38,6 +38,7 @@ FEED_SETTINGS = ("feedUri", "registryPath", "apiVersion", "username", "insecureS
 
 def program() -> None:
     config = pulumi.Config()
+    ca_file = config.get("caFile")
     feed = DockerFeed(
         "feed",
         feed_uri=config.require("feedUri"),
@@ -45,6 +46,8 @@ def program() -> None:
         api_version=config.get("apiVersion"),
         username=config.get("username"),
         password=config.get_secret("password"),
+        ca_certificate=Path(ca_file).read_text() if ca_file else None,
+        insecure_skip_tls_verify=config.get_bool("insecureSkipTlsVerify"),
     )
     app = ImageVersion(
         "app",
@@ -286,6 +289,30 @@ def test_a_connection_change_keeps_the_pin(
     assert (outs["tag"], outs["digest"], outs["imageRef"]) == ("1.0.0", pinned, expected_ref)
     assert outs.get("previousTag") is None
     assert_agree(st)
+
+
+def test_tls_settings_keep_the_pin(
+    start_registry: Callable[..., RegistryServer], tmp_path: Path, unique_repo: Callable[[str], str]
+) -> None:
+    server = start_registry("v3", tls=True, auth="htpasswd", users={"ci": secrets.token_urlsafe(16)})
+    assert server.ca_cert_path is not None
+    repo = unique_repo("demo")
+    pinned = push_image(server.url, repo, "1.0.0", auth=server.push_credentials, verify=server.verify)
+    st = make_stack(server, tmp_path, repo, feedUri=f"https://{server.host}", caFile=str(server.ca_cert_path))
+    st.up()
+    push_image(server.url, repo, "1.1.0", auth=server.push_credentials, verify=server.verify)
+    # The CA dropped for insecureSkipTlsVerify, then the CA again without the flag.
+    for change in ({"caFile": None, "insecureSkipTlsVerify": "true"}, {"caFile": str(server.ca_cert_path)}):
+        configure(st, **change)
+        if "insecureSkipTlsVerify" not in change:
+            configure(st, insecureSkipTlsVerify=None)
+        preview, rec = run(st.preview)
+        assert preview.change_summary == {auto.OpType.SAME: 1, auto.OpType.UPDATE: 2}
+        assert preview_outputs(rec, "app").get("tag") == "1.0.0"
+        assert st.up().summary.resource_changes == {"same": 1, "update": 2}
+        outs = app_outputs(st)
+        assert (outs["tag"], outs["digest"], outs.get("previousTag")) == ("1.0.0", pinned, None)
+        assert_agree(st)
 
 
 # --------------------------------------------------- 2.-4. a new rule or image: a new resolve

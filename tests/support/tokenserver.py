@@ -30,6 +30,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, Literal
@@ -476,10 +477,12 @@ def _make_handler(server: TokenServer) -> type[BaseHTTPRequestHandler]:
                 subject = server.authenticate(*creds) if creds else None
                 offline = query.get("offline_token", ["false"])[0].lower() == "true"
                 body, granted = server._response(subject, scopes, offline=offline)
-                self._send(200, body)
+                reply = partial(self._send, 200, body)
             except AuthError as err:
                 status = err.status
-                self._error(err.status, str(err))
+                reply = partial(self._error, err.status, str(err))
+            # Recorded before the answer goes out: a client that has its answer finds the
+            # request in the log (recording after let tests race with the server).
             server._record(
                 TokenRequest(
                     method="GET",
@@ -494,6 +497,7 @@ def _make_handler(server: TokenServer) -> type[BaseHTTPRequestHandler]:
                     client_id=query.get("client_id", [None])[0],
                 )
             )
+            reply()
 
         def do_POST(self) -> None:
             url = urlsplit(self.path)
@@ -527,10 +531,12 @@ def _make_handler(server: TokenServer) -> type[BaseHTTPRequestHandler]:
                 # (docker's default for `docker login`).
                 offline = one("access_type") == "offline" or grant_type == "refresh_token"
                 body, granted = server._response(subject, scopes, offline=offline)
-                self._send(200, body)
+                reply = partial(self._send, 200, body)
             except AuthError as err:
                 status = err.status
-                self._error(err.status, str(err))
+                reply = partial(self._error, err.status, str(err))
+            # Recorded before the answer goes out: a client that has its answer finds the
+            # request in the log (recording after let tests race with the server).
             server._record(
                 TokenRequest(
                     method="POST",
@@ -547,6 +553,7 @@ def _make_handler(server: TokenServer) -> type[BaseHTTPRequestHandler]:
                     client_id=one("client_id"),
                 )
             )
+            reply()
 
     return Handler
 

@@ -237,22 +237,3 @@ def test_gcp_json_key_basic_form(
     assert answer.username == "_json_key" and answer.expires_at is None
     assert pull_tags(reg, answer, repo) == ["3.1"]
     assert google.issued == 0  # no token exchange in this form
-
-
-# --- Docker config and its credential helpers ---------------------------------------------------
-
-
-def test_docker_source_asks_the_credential_helper(
-    registry_v3_token: RegistryServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from tests.integration.test_registry_client import install_helper, write_docker_config
-
-    reg = registry_v3_token
-    install_helper(tmp_path / "bin", "cloudtest", {reg.host: ("ci", reg.password_for("ci"))}, monkeypatch)
-    write_docker_config(tmp_path / "docker", {"credHelpers": {reg.host: "cloudtest"}}, monkeypatch)
-    answer = sources.resolve(CredentialSpec("docker"), host_of(reg), cache=SourceCache())
-    assert (answer.username, answer.source) == ("ci", "docker-credential-cloudtest")
-    write_docker_config(tmp_path / "docker", {"auths": {}}, monkeypatch)
-    with pytest.raises(SourceError) as e:
-        sources.resolve(CredentialSpec("docker"), host_of(reg), cache=SourceCache())
-    assert f"run `docker login {reg.host}`" in str(e.value)

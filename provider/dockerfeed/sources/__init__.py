@@ -5,9 +5,11 @@ that source about one registry and answers a `Resolved` (user name, secret, expi
 source answered), cached by its real expiry. The spec holds no secret, so the state never
 freezes one: a refresh asks the source again.
 
-Sources: `env` (a variable of the provider's process), `docker` (config.json and its
-credential helpers), `aws` (ECR through botocore), `gcp` (google-auth access token or
-`_json_key`), `azure` (azure-identity, exchanged at ACR's `/oauth2/exchange`). The cloud
+Sources: `env` (a variable of the provider's process), `aws` (ECR through botocore), `gcp`
+(google-auth access token or `_json_key`), `azure` (azure-identity, exchanged at ACR's
+`/oauth2/exchange`). The fifth, `docker` (config.json and its credential helpers), is read by
+the registry client's own Docker-config reader; this package stays below registry/ and imports
+nothing of it. The cloud
 libraries are optional extras, imported only when a feed uses them. Nothing here imports Pulumi
 or the resources.
 """
@@ -43,9 +45,9 @@ def _ask(spec: CredentialSpec, registry: RegistryHost, client: httpx.Client | No
 
         return env.resolve(spec, registry)
     if spec.source == "docker":
-        from dockerfeed.sources import docker
-
-        return docker.resolve(spec, registry)
+        # Docker's config and its helpers are read by the registry client (registry/credentials.py),
+        # which sits above this package: it never asks here.
+        raise SourceConfigError("the docker source is read by the registry client, not by dockerfeed.sources")
     if spec.source == "aws":
         from dockerfeed.sources import aws
 

@@ -192,16 +192,15 @@ class ResolveResult:
 
 def bench_resolve(server: object, password: str, size: int, page: int) -> ResolveResult:
     """Requests of one cold and one warm in-process resolve, and of `dockerfeed resolve` (cold)."""
-    from dockerfeed.registry import FeedSettings
-    from dockerfeed.registry.transport import reset_clients
+    from dockerfeed.registry import ConnectionSettings, session
     from dockerfeed.resolve import resolve_image
     from dockerfeed.versions import VersionRule
 
     host = host_of(server)
-    settings = FeedSettings(feed_uri=host, username=USER, password=password)
+    settings = ConnectionSettings(feed_uri=host, username=USER, password=password)
     rule = VersionRule.build()
     counter = RequestCounter(server)
-    reset_clients()  # cold: no pooled connection, no learned host, no token
+    session.reset()  # cold: no pooled connection, no learned host, no token
     mark = counter.mark()
     start = time.perf_counter()
     resolve_image(settings, repo_for(size), rule)
@@ -216,7 +215,7 @@ def bench_resolve(server: object, password: str, size: int, page: int) -> Resolv
     mark = counter.mark()
     timed([str(VENV_BIN / "dockerfeed"), "resolve", host, repo_for(size), "-u", USER], env=env)
     cli = counter.since(mark)
-    reset_clients()
+    session.reset()
     return ResolveResult(size, page, cold, warm, cli, cold_s, warm_s)
 
 

@@ -5,22 +5,19 @@ This is the one core both the Pulumi resources and the `dockerfeed` CLI call.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
-from dockerfeed.registry import FeedSettings, Platform, Registry, RegistryError, normalize_image
-from dockerfeed.registry.identity import ConnectionIdentity
+from dockerfeed.registry import (
+    ConnectionSettings,
+    Platform,
+    Registry,
+    RegistryError,
+    Session,
+    normalize_image,
+)
 from dockerfeed.registry.reference import TAG_PATTERN, is_tag, split_tags
 from dockerfeed.versions import Selection, VersionRule, select_latest
-
-# A Pulumi run resolves many ImageVersions in one provider process; one listing per repository
-# per run is enough, and a run is short.
-LISTING_TTL = 30.0
-
-T = TypeVar("T")
 
 
 class ResolveError(Exception):
@@ -43,45 +40,6 @@ class Pin:
             "platformDigest": self.platform_digest,
             "imageRef": self.image_ref,
         }
-
-
-# What a run cache entry is: ("tags", connection, repository) or ("digest", connection,
-# repository, tag).
-RunKey = tuple[str, ConnectionIdentity, str] | tuple[str, ConnectionIdentity, str, str]
-
-
-class _RunCache:
-    """Tag listings and manifest digests for the length of a run, single-flight per key.
-
-    Keys hold the whole connection identity (registry/identity.py) and the repository (and the
-    tag for digests): two feeds share an answer only when every setting that could change it
-    (URL, TLS trust, proxies, API version, credentials) is the same.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entries: dict[RunKey, tuple[float, Any]] = {}
-        self._key_locks: dict[RunKey, threading.Lock] = {}
-
-    def get(self, key: RunKey, compute: Callable[[], T]) -> T:
-        with self._lock:
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:
-            hit = self._entries.get(key)
-            if hit is not None and time.monotonic() - hit[0] < LISTING_TTL:
-                value: T = hit[1]
-                return value
-            value = compute()
-            self._entries[key] = (time.monotonic(), value)
-            return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-CACHE = _RunCache()
-LISTINGS = CACHE  # the name the fault tests know
 
 
 def _select(tags: list[str], rule: VersionRule, current: str | None) -> tuple[Selection, list[str]]:
@@ -121,23 +79,26 @@ def _explain(selection: Selection, invalid: list[str]) -> str:
 
 
 def resolve_image(
-    settings: FeedSettings,
+    settings: ConnectionSettings,
     image: str,
     rule: VersionRule,
     *,
     platform: str | None = None,
     current: str | None = None,
     cached: bool = False,
+    session: Session | None = None,
 ) -> Pin:
-    """Pin the latest tag of `image` that `rule` accepts. Raises rather than pin on a bad listing."""
-    registry = Registry(settings)
+    """Pin the latest tag of `image` that `rule` accepts. Raises rather than pin on a bad listing.
+
+    `cached` reuses the session's run cache of listings and digests (a Pulumi run).
+    """
+    registry = Registry(settings, session)
+    runs = registry.session.runs
     repo = normalize_image(image, registry.address)
     wanted = Platform.parse(platform) if platform else None
     connection = registry.identity
     tags = (
-        CACHE.get(("tags", connection, repo), lambda: registry.list_tags(repo))
-        if cached
-        else registry.list_tags(repo)
+        runs.tags(connection, repo, lambda: registry.list_tags(repo)) if cached else registry.list_tags(repo)
     )
     where = f"{repo} on {registry.address.base_url}"
     if not tags:
@@ -151,7 +112,7 @@ def resolve_image(
     # Many ImageVersions of one repository often pick the same tag: one HEAD serves them all.
     tag = winner.tag
     if cached:
-        digest = CACHE.get(("digest", connection, repo, tag), lambda: registry.manifest_digest(repo, tag))
+        digest = runs.digest(connection, repo, tag, lambda: registry.manifest_digest(repo, tag))
     else:
         digest = registry.manifest_digest(repo, tag)
     platform_digest = registry.platform_digest(repo, digest, wanted) if wanted else None
@@ -164,4 +125,4 @@ def resolve_image(
     )
 
 
-__all__ = ["CACHE", "LISTINGS", "Pin", "RegistryError", "ResolveError", "resolve_image"]
+__all__ = ["Pin", "RegistryError", "ResolveError", "resolve_image"]

@@ -22,7 +22,8 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 from dockerfeed.registry import transport  # noqa: E402
-from dockerfeed.resolve import LISTINGS  # noqa: E402
+from dockerfeed.registry.retry import RetryPolicy  # noqa: E402
+from dockerfeed.registry.session import Session, default_session, set_default_session  # noqa: E402
 from tests.support import ToolNotFound, find_tool  # noqa: E402
 from tests.support.faultproxy import FaultProxy  # noqa: E402
 from tests.support.images import seed_tags  # noqa: E402
@@ -130,17 +131,14 @@ class Sleeps:
 
 @pytest.fixture(autouse=True)
 def fresh_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sleeps]:
-    """Every test starts with no pooled client, no learned hosts, tokens or listings."""
-    transport.reset_clients()
-    LISTINGS.clear()
+    """Every test starts with a Session of its own: no pooled client, no learned hosts, tokens
+    or listings, and a retry policy whose sleeps are recorded."""
     sleeps = Sleeps()
-    monkeypatch.setattr(transport.DEFAULT_POLICY, "sleep", sleeps)
+    previous = set_default_session(Session(retry=RetryPolicy(sleep=sleeps)))
     monkeypatch.delenv("DOCKERFEED_USERNAME", raising=False)
     monkeypatch.delenv("DOCKERFEED_PASSWORD", raising=False)
     yield sleeps
-    transport.transport_factory = None
-    transport.reset_clients()
-    LISTINGS.clear()
+    set_default_session(previous).reset()
 
 
 @pytest.fixture
@@ -148,7 +146,7 @@ def short_timeout(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
     """Make the client's timeout small through DOCKERFEED_HTTP_TIMEOUT, as a user would."""
 
     def set_timeout(seconds: float) -> None:
-        transport.reset_clients()
+        default_session().reset()
         monkeypatch.setenv(transport.TIMEOUT_ENV, str(seconds))
 
     return set_timeout

@@ -429,6 +429,8 @@ def test_json_failures_are_one_error_object(home: Path, seeded: Seeded, proxy: F
         (["resolve", proxy.host, APP, "--range", "[2.0,1.0]"], b"", 2, "invalid-rule", None),
         (["resolve", proxy.host, APP, "--strategy", "calver"], b"", 2, "usage", None),
         (["tags", "ftp://r.example.com", APP], b"", 2, "invalid-reference", None),
+        (["tags", proxy.host, APP, "-u", "ci:x", "--password-stdin"], b"pw\n", 2, "invalid-configuration",
+         None),
         (["test", proxy.host, "-u", "ci", "--password-stdin"], b"wrong\n", 1, "bad-credentials",
          f"GET {proxy.url}/token"),
         (["search", proxy.host, "zzz", "-u", "ci", "--password-stdin"], login(seeded), 1, "no-match", None),

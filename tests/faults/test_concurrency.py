@@ -18,7 +18,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from dockerfeed.registry import FeedSettings
+from dockerfeed.registry import ConnectionSettings
 from dockerfeed.resolve import Pin, resolve_image
 from dockerfeed.versions import VersionRule
 from pulumi_dockerfeed import ImageVersion
@@ -70,7 +70,7 @@ def crowd(seeded: Seeded) -> Iterator[Crowd]:
         seeded.server.url, token_upstream=seeded.token_upstream, lifetime=300, default_page=MAXTAGS
     ) as proxy:
         flaky(proxy)
-        settings = FeedSettings(feed_uri=proxy.host, username=seeded.user, password=seeded.password)
+        settings = ConnectionSettings(feed_uri=proxy.host, username=seeded.user, password=seeded.password)
         token_server.clear_requests()
         results: dict[int, Pin | BaseException] = {}
         start = threading.Barrier(N, timeout=30)

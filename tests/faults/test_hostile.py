@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from dockerfeed.registry import FeedSettings, ProtocolError, Registry, RegistryError, transport
+from dockerfeed.registry import ConnectionSettings, ProtocolError, Registry, RegistryError
 from tests.faults.conftest import APP, APP_STABLE, LIB, LIB_LATEST, Seeded
 from tests.faults.helpers import CliRun, assert_clean_failure, feed_args, run_cli
 from tests.support.faultproxy import (
@@ -30,6 +30,7 @@ from tests.support.faultproxy import (
     set_headers,
     stream,
 )
+from tests.support.recorded import use
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -50,8 +51,8 @@ def other_host() -> Iterator[FaultProxy]:
         yield other
 
 
-def settings(proxy: FaultProxy, seeded: Seeded) -> FeedSettings:
-    return FeedSettings(feed_uri=proxy.host, username="ci", password=seeded.password)
+def settings(proxy: FaultProxy, seeded: Seeded) -> ConnectionSettings:
+    return ConnectionSettings(feed_uri=proxy.host, username="ci", password=seeded.password)
 
 
 def peak_while(fn: object) -> tuple[BaseException | None, int]:
@@ -140,7 +141,7 @@ def test_deeply_nested_token_response_is_refused(
         ({"expires_in": 300, "issued_at": "2024-01-01T00:00:00Z"}, "without a token"),
         ({"token": "", "access_token": None}, "without a token"),
         ({"token": 12345}, "without a token"),
-        ("not json at all", "not JSON"),
+        ("not json at all", "not valid JSON"),
         ('["token"]', "not an object"),
     ],
     ids=["no-token", "empty-token", "number-token", "not-json", "array"],
@@ -180,7 +181,7 @@ def mock_registry(realm: str) -> list[httpx.Request]:
             )
         return httpx.Response(200, json={"token": "stolen"})
 
-    transport.transport_factory = lambda _s: httpx.MockTransport(handle)
+    use(handle)
     return seen
 
 

@@ -22,18 +22,18 @@ from dockerfeed import cli
 from dockerfeed.registry import (
     AccessDenied,
     BadCredentials,
+    ConnectionSettings,
     CredentialsRequired,
-    FeedSettings,
-    InvalidReference,
+    InvalidConfiguration,
     Platform,
     Registry,
     RegistryError,
     TLSFailure,
     Unreachable,
+    check_feed,
     search,
-    transport,
 )
-from dockerfeed.registry import test_feed as check_feed
+from dockerfeed.registry import session as registry_session
 from dockerfeed.resolve import resolve_image
 from dockerfeed.versions import VersionRule
 from tests.conftest import TOKEN_GRANTS
@@ -46,18 +46,21 @@ TAGS_23 = [f"1.{i}.0" for i in range(20)] + ["2.0.0-rc.1", "2.0.0", "latest"]
 
 @pytest.fixture(autouse=True)
 def _fresh_client_state() -> Iterator[None]:
-    # Every test starts cold: no pooled client, no learned host facts, no cached tokens.
-    transport.reset_clients()
+    # Every test starts cold, in a Session of its own: no pooled client, no learned host facts,
+    # no cached tokens.
+    previous = registry_session.set_default_session(registry_session.Session())
     yield
-    transport.reset_clients()
+    registry_session.set_default_session(previous).reset()
 
 
-def settings_for(reg: RegistryServer, user: str | None = "main", password: str | None = None) -> FeedSettings:
+def settings_for(
+    reg: RegistryServer, user: str | None = "main", password: str | None = None
+) -> ConnectionSettings:
     if user == "main":
         user = reg.username
     if user is not None and password is None:
         password = reg.password_for(user)
-    return FeedSettings(reg.url, username=user, password=password)
+    return ConnectionSettings(reg.url, username=user, password=password)
 
 
 def seed(reg: RegistryServer, repo: str, tags: list[str], media: images.Media = "oci") -> dict[str, str]:
@@ -145,7 +148,7 @@ def test_anonymous_pulls_public_but_not_demo(
 
 def test_unreachable_registry() -> None:
     with pytest.raises(Unreachable, match=r"could not connect"):
-        check_feed(FeedSettings(f"127.0.0.1:{free_port()}"))
+        check_feed(ConnectionSettings(f"127.0.0.1:{free_port()}"))
 
 
 # --- listings -----------------------------------------------------------------------------------
@@ -334,7 +337,7 @@ def test_identity_token_from_docker_config(
     seed(reg, repo, ["1.0", "1.1"])
     identity = refresh_token_for(ts, "ci", users["ci"])
     write_docker_config(tmp_path, {"auths": {reg.host: {"auth": "", "identitytoken": identity}}}, monkeypatch)
-    settings = FeedSettings(reg.url, use_docker_config=True)
+    settings = ConnectionSettings(reg.url, use_docker_config=True)
     ts.clear_requests()
     info = check_feed(settings, image=repo)
     assert info.auth_scheme == "bearer"
@@ -404,7 +407,9 @@ def test_docker_config_credentials(
         config = {"credsStore": "emptystore", "credHelpers": {reg.host: "testhelper"}}
     write_docker_config(tmp_path / "docker", config, monkeypatch)
     steps: list[tuple[str, str]] = []
-    check_feed(FeedSettings(reg.url, use_docker_config=True), progress=lambda s, d: steps.append((s, d)))
+    check_feed(
+        ConnectionSettings(reg.url, use_docker_config=True), progress=lambda s, d: steps.append((s, d))
+    )
     assert dict(steps)["credentials"].startswith("accepted by the token service: user 'ci'")
     # And through the CLI.
     assert cli.main(["test", reg.url, "--docker-config"]) == 0
@@ -436,16 +441,16 @@ def test_tls_with_ca_without_ca_and_insecure(
     repo = unique_repo("demo")
     images.push_image(reg.url, repo, "1.0", verify=reg.verify)
     feed = f"https://{reg.host}"
-    trusted = FeedSettings(feed, ca_certificate=reg.ca_cert_path.read_text())
+    trusted = ConnectionSettings(feed, ca_certificate=reg.ca_cert_path.read_text())
     assert Registry(trusted).list_tags(repo) == ["1.0"]
     with pytest.raises(TLSFailure) as e:
-        check_feed(FeedSettings(feed))
+        check_feed(ConnectionSettings(feed))
     assert "CERTIFICATE_VERIFY_FAILED" in str(e.value)
     assert "caCertificate" in str(e.value) and "insecureSkipTlsVerify" in str(e.value)
-    assert Registry(FeedSettings(feed, insecure_skip_tls_verify=True)).list_tags(repo) == ["1.0"]
+    assert Registry(ConnectionSettings(feed, insecure_skip_tls_verify=True)).list_tags(repo) == ["1.0"]
     # A plain-http feed address for a TLS server is not a registry answer.
     with pytest.raises(RegistryError):
-        check_feed(FeedSettings(f"http://{reg.host}"))
+        check_feed(ConnectionSettings(f"http://{reg.host}"))
 
 
 def test_plain_http_feed_builds_no_verifying_tls_context(
@@ -461,16 +466,16 @@ def test_plain_http_feed_builds_no_verifying_tls_context(
     def no_ca_bundle(*args: object, **kwargs: object) -> ssl.SSLContext:
         raise AssertionError("a verifying TLS context was built for a plain-http feed")
 
-    transport.reset_clients()
+    registry_session.reset()
     monkeypatch.setattr(ssl, "create_default_context", no_ca_bundle)
-    settings = FeedSettings(reg.url, username=reg.username, password=reg.password)
+    settings = ConnectionSettings(reg.url, username=reg.username, password=reg.password)
     assert Registry(settings).list_tags(repo) == ["1.0"]
-    transport.reset_clients()
+    registry_session.reset()
 
 
 def test_https_feed_for_a_plain_http_registry(registry_v3_paginated: RegistryServer) -> None:
     with pytest.raises(TLSFailure, match=f"does not speak TLS.*http://{registry_v3_paginated.host}"):
-        check_feed(FeedSettings(f"https://{registry_v3_paginated.host}"))
+        check_feed(ConnectionSettings(f"https://{registry_v3_paginated.host}"))
 
 
 def test_one_connection_serves_heads_listings_and_error_answers(
@@ -493,9 +498,9 @@ def test_one_connection_serves_heads_listings_and_error_answers(
             connects.append(address)
         real_connect(self, address)
 
-    transport.reset_clients()
+    registry_session.reset()
     monkeypatch.setattr(socket.socket, "connect", counting_connect)
-    settings = FeedSettings(reg.url, username=reg.username, password=reg.password)
+    settings = ConnectionSettings(reg.url, username=reg.username, password=reg.password)
     r = Registry(settings)
     tags = r.list_tags(repo)
     for tag in tags:
@@ -506,7 +511,7 @@ def test_one_connection_serves_heads_listings_and_error_answers(
         r.list_tags(f"{repo}-missing")  # 404 with a JSON error body
     assert r.list_tags(repo) == tags
     assert len(connects) == 1, f"{len(connects)} connections to the registry for one client"
-    transport.reset_clients()
+    registry_session.reset()
 
 
 # --- proxies from the environment ------------------------------------------------------------
@@ -518,9 +523,9 @@ def proxy_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.upper(), raising=False)
-    transport.reset_clients()
+    registry_session.reset()
     yield monkeypatch
-    transport.reset_clients()
+    registry_session.reset()
 
 
 def test_http_proxy_from_the_environment_carries_every_request(
@@ -533,7 +538,7 @@ def test_http_proxy_from_the_environment_carries_every_request(
     images.push_image(reg.url, repo, "1.0", auth=reg.push_credentials)
     with ForwardProxy(credentials=("proxyuser", "proxy-secret-7")) as proxy:
         proxy_env.setenv("HTTP_PROXY", proxy.url_with_credentials())
-        settings = FeedSettings(reg.url, username=reg.username, password=reg.password)
+        settings = ConnectionSettings(reg.url, username=reg.username, password=reg.password)
         pin = resolve_image(settings, repo, VersionRule.build())
     assert pin.tag == "1.0"
     targets = [target for _, target, _ in proxy.log]
@@ -554,7 +559,7 @@ def test_no_proxy_skips_the_proxy(
     with ForwardProxy() as proxy:
         proxy_env.setenv("http_proxy", proxy.url)
         proxy_env.setenv("no_proxy", "example.com,127.0.0.1")
-        settings = FeedSettings(reg.url, username=reg.username, password=reg.password)
+        settings = ConnectionSettings(reg.url, username=reg.username, password=reg.password)
         assert Registry(settings).list_tags(repo) == ["1.0"]
     assert proxy.log == []
 
@@ -572,10 +577,10 @@ def test_https_proxy_tunnels_and_the_feed_ca_still_verifies(
     images.push_image(reg.url, repo, "1.0", verify=reg.verify)
     with ForwardProxy() as proxy:
         proxy_env.setenv("HTTPS_PROXY", proxy.url.removeprefix("http://"))  # no scheme: http, as curl
-        trusted = FeedSettings(f"https://{reg.host}", ca_certificate=reg.ca_cert_path.read_text())
+        trusted = ConnectionSettings(f"https://{reg.host}", ca_certificate=reg.ca_cert_path.read_text())
         assert Registry(trusted).list_tags(repo) == ["1.0"]
         with pytest.raises(TLSFailure, match="CERTIFICATE_VERIFY_FAILED"):
-            Registry(FeedSettings(f"https://{reg.host}")).list_tags(repo)
+            Registry(ConnectionSettings(f"https://{reg.host}")).list_tags(repo)
     assert ("CONNECT", reg.host, True) in proxy.log
 
 
@@ -584,7 +589,7 @@ def test_unreachable_proxy_is_named_without_its_password(
 ) -> None:
     proxy_env.setenv("HTTP_PROXY", f"http://proxyuser:proxy-secret-9@127.0.0.1:{free_port()}")
     with pytest.raises(Unreachable) as e:
-        Registry(FeedSettings(registry_v3_paginated.url)).list_tags("demo/none")
+        Registry(ConnectionSettings(registry_v3_paginated.url)).list_tags("demo/none")
     message = str(e.value)
     # The proxy is what did not answer: the message says so, not "is the registry running".
     assert "could not connect to the proxy http://127.0.0.1:" in message and "no_proxy" in message, message
@@ -596,8 +601,8 @@ def test_unusable_proxy_url_is_a_clear_error(
     registry_v3_paginated: RegistryServer, proxy_env: pytest.MonkeyPatch
 ) -> None:
     proxy_env.setenv("HTTP_PROXY", "ftp://user:hidden-pw@proxy.example:21")
-    with pytest.raises(InvalidReference) as e:
-        Registry(FeedSettings(registry_v3_paginated.url)).list_tags("demo/none")
+    with pytest.raises(InvalidConfiguration) as e:
+        Registry(ConnectionSettings(registry_v3_paginated.url)).list_tags("demo/none")
     message = str(e.value)
     assert "proxy" in message and "not usable" in message and "hidden-pw" not in message, message
 

@@ -7,21 +7,28 @@ from collections.abc import Callable
 
 import httpx
 
-from dockerfeed.registry import transport
+from dockerfeed.registry.session import Limits, Session, default_session, set_default_session
 
 Handler = Callable[[httpx.Request], httpx.Response]
 V2 = {"Docker-Distribution-API-Version": "registry/2.0"}
 
 
-def use(handler: Handler) -> list[httpx.Request]:
-    """Route every client the registry package creates to `handler`; returns what it was sent."""
+def use(
+    handler: Handler, *, limits: Limits | None = None, clock: Callable[[], float] | None = None
+) -> list[httpx.Request]:
+    """Make a Session over `handler` the default, so every Registry the code under test creates
+    talks to it; returns what it was sent. The retry policy is the current default's (the test
+    fixtures record its sleeps); the test fixture puts the previous default back."""
     seen: list[httpx.Request] = []
 
     def record(request: httpx.Request) -> httpx.Response:
         seen.append(request)
         return handler(request)
 
-    transport.transport_factory = lambda _settings: httpx.MockTransport(record)
+    session = Session(
+        transport=httpx.MockTransport(record), retry=default_session().retry, limits=limits, clock=clock
+    )
+    set_default_session(session).reset()
     return seen
 
 

@@ -1,4 +1,5 @@
-"""Unit tests start from a clean registry package: no pooled client, learned host or token."""
+"""Unit tests start from a clean registry package: each test gets a Session of its own (no pooled
+client, learned host or token), made the default for the code under test."""
 
 from __future__ import annotations
 
@@ -6,15 +7,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from dockerfeed.registry import transport
+from dockerfeed.registry.retry import RetryPolicy
+from dockerfeed.registry.session import Session, set_default_session
 
 
 @pytest.fixture(autouse=True)
-def retry_sleeps(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
+def retry_sleeps() -> Iterator[list[float]]:
     """The backoff the retry policy asked for, recorded instead of slept."""
-    transport.reset_clients()
     sleeps: list[float] = []
-    monkeypatch.setattr(transport.DEFAULT_POLICY, "sleep", sleeps.append)
+    previous = set_default_session(Session(retry=RetryPolicy(sleep=sleeps.append)))
     yield sleeps
-    transport.transport_factory = None
-    transport.reset_clients()
+    set_default_session(previous).reset()

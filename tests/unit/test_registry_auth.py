@@ -1,7 +1,7 @@
 """Auth flow, token cache, transport errors and credential sources of the registry client.
 
-MockTransport replays a distribution-style token flow; each test pins one rule from
-DESIGN.md "Registry protocol" or REFERENCES.md §4.
+MockTransport replays a distribution-style token flow; each test pins one rule of
+docs/design.md, "Registry quirks, and where they are handled".
 """
 
 from __future__ import annotations
@@ -17,15 +17,15 @@ import pytest
 from dockerfeed.registry import (
     AccessDenied,
     BadCredentials,
-    FeedSettings,
-    InvalidReference,
+    ConnectionSettings,
+    InvalidConfiguration,
     ProtocolError,
     Registry,
     TLSFailure,
     Unreachable,
-    auth,
 )
 from dockerfeed.registry.credentials import docker_config_credentials, resolve_credentials
+from dockerfeed.registry.session import Limits
 from tests.support.recorded import V2, basic_credentials, use
 
 CHALLENGE = 'Bearer realm="https://auth.example.com/token",service="r.example.com"'
@@ -110,7 +110,7 @@ def token_requests(seen: list[httpx.Request]) -> list[httpx.Request]:
 def test_insufficient_scope_with_a_fresh_token_is_access_denied_after_one_token() -> None:
     server = TokenRegistry({"nopull": "pw"}, {})
     seen = use(server)
-    reg = Registry(FeedSettings("https://r.example.com", username="nopull", password="pw"))
+    reg = Registry(ConnectionSettings("https://r.example.com", username="nopull", password="pw"))
     with pytest.raises(AccessDenied, match="user 'nopull' from settings was accepted but has no permission"):
         reg.list_tags("team/app")
     # Re-asking the token service for exactly the same scopes cannot change its answer.
@@ -120,7 +120,7 @@ def test_insufficient_scope_with_a_fresh_token_is_access_denied_after_one_token(
 def test_insufficient_scope_with_a_cached_token_refetches_once() -> None:
     server = TokenRegistry({"ci": "pw"}, {"ci": set()})
     seen = use(server)
-    settings = FeedSettings("https://r.example.com", username="ci", password="pw")
+    settings = ConnectionSettings("https://r.example.com", username="ci", password="pw")
     with pytest.raises(AccessDenied):
         Registry(settings).list_tags("team/app")
     # The user is granted pull meanwhile; the cached (empty) token must not stick until expiry.
@@ -141,21 +141,21 @@ def test_token_cache_is_per_identity() -> None:
     server = TokenRegistry({"a": "pa", "b": "pb"}, {"a": {"repository:x:pull"}, "b": {"repository:x:pull"}})
     seen = use(server)
     for user in ("a", "b", "a", "b"):
-        Registry(FeedSettings("https://r.example.com", username=user, password=f"p{user}")).list_tags("x")
+        settings = ConnectionSettings("https://r.example.com", username=user, password=f"p{user}")
+        Registry(settings).list_tags("x")
     assert [basic_credentials(r) for r in token_requests(seen)] == [("a", "pa"), ("b", "pb")]
 
 
-def test_token_cache_honours_issued_at_and_at_least_60_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_token_cache_honours_issued_at_and_at_least_60_seconds() -> None:
     clock = [1_700_000_000.0]
-    monkeypatch.setattr(auth.time, "time", lambda: clock[0])
     # expires_in 5 counts as 60; issued_at 20 s ago leaves 40 s (minus the renewal margin).
     server = TokenRegistry(
         {"ci": "pw"},
         {"ci": {"repository:x:pull"}},
         body={"expires_in": 5, "issued_at": "2023-11-14T22:13:00Z"},
     )
-    seen = use(server)
-    settings = FeedSettings("https://r.example.com", username="ci", password="pw")
+    seen = use(server, clock=lambda: clock[0])
+    settings = ConnectionSettings("https://r.example.com", username="ci", password="pw")
     Registry(settings).list_tags("x")
     clock[0] += 25  # 45 s after issue: still good
     Registry(settings).list_tags("x")
@@ -165,38 +165,37 @@ def test_token_cache_honours_issued_at_and_at_least_60_seconds(monkeypatch: pyte
     assert len(token_requests(seen)) == 2
 
 
-def test_token_born_expired_is_still_used_for_its_request(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_token_born_expired_is_still_used_for_its_request() -> None:
     # A token service whose clock runs 100 s late: every token looks expired on arrival.
     clock = [1_700_000_000.0]
-    monkeypatch.setattr(auth.time, "time", lambda: clock[0])
     server = TokenRegistry(
         {"ci": "pw"},
         {"ci": {"repository:x:pull"}},
         body={"expires_in": 60, "issued_at": "2023-11-14T22:11:40Z"},
     )
-    seen = use(server)
-    assert Registry(FeedSettings("https://r.example.com", username="ci", password="pw")).list_tags("x") == [
-        "1.0"
-    ]
+    seen = use(server, clock=lambda: clock[0])
+    assert Registry(ConnectionSettings("https://r.example.com", username="ci", password="pw")).list_tags(
+        "x"
+    ) == ["1.0"]
     assert len(token_requests(seen)) == 1
 
 
 def test_access_token_only_answer_is_accepted() -> None:
     seen = use(TokenRegistry({"ci": "pw"}, {"ci": {"repository:x:pull"}}, legacy_field=False))
-    assert Registry(FeedSettings("https://r.example.com", username="ci", password="pw")).list_tags("x") == [
-        "1.0"
-    ]
+    assert Registry(ConnectionSettings("https://r.example.com", username="ci", password="pw")).list_tags(
+        "x"
+    ) == ["1.0"]
     assert len(token_requests(seen)) == 1
 
 
 # --- identity tokens ----------------------------------------------------------------------------
 
 
-def identity_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, token: str) -> FeedSettings:
+def identity_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, token: str) -> ConnectionSettings:
     config = {"auths": {"r.example.com": {"auth": "", "identitytoken": token}}}
     (tmp_path / "config.json").write_text(json.dumps(config))
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
-    return FeedSettings("https://r.example.com", use_docker_config=True)
+    return ConnectionSettings("https://r.example.com", use_docker_config=True)
 
 
 def test_identity_token_uses_the_oauth2_post(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -233,7 +232,7 @@ def test_identity_token_falls_back_to_get_on_404_in_listing_and_validation(
 
 def test_bad_credentials_name_the_token_service_its_service_and_the_user() -> None:
     use(TokenRegistry({"ci": "right"}, {}))
-    reg = Registry(FeedSettings("https://r.example.com", username="ci", password="wrong-pw-123"))
+    reg = Registry(ConnectionSettings("https://r.example.com", username="ci", password="wrong-pw-123"))
     with pytest.raises(BadCredentials) as e:
         reg.validate(reg.ping())
     text = str(e.value)
@@ -248,7 +247,7 @@ def test_unreachable_token_service_is_named_not_the_registry() -> None:
         return httpx.Response(401, headers={**V2, "WWW-Authenticate": CHALLENGE})
 
     use(handler)
-    reg = Registry(FeedSettings("https://r.example.com", username="ci", password="pw"))
+    reg = Registry(ConnectionSettings("https://r.example.com", username="ci", password="pw"))
     info = reg.ping()
     with pytest.raises(Unreachable, match=r"GET https://auth.example.com/token\?.* could not connect"):
         reg.validate(info)
@@ -268,7 +267,7 @@ def test_dns_failure_is_reported_as_dns(message: str) -> None:
 
     use(handler)
     with pytest.raises(Unreachable, match=r"'nowhere.example.com' does not resolve \(DNS\)"):
-        Registry(FeedSettings("nowhere.example.com")).ping()
+        Registry(ConnectionSettings("nowhere.example.com")).ping()
 
 
 def test_https_to_a_plain_http_server_says_so() -> None:
@@ -279,12 +278,14 @@ def test_https_to_a_plain_http_server_says_so() -> None:
 
     use(handler)
     with pytest.raises(TLSFailure, match=r"does not speak TLS.*http://r\.example\.com:5000"):
-        Registry(FeedSettings("https://r.example.com:5000")).ping()
+        Registry(ConnectionSettings("https://r.example.com:5000")).ping()
 
 
 def test_unusable_ca_certificate_is_an_input_error() -> None:
-    with pytest.raises(InvalidReference, match="caCertificate is not a usable PEM"):
-        Registry(FeedSettings("https://r.example.com", ca_certificate="-----BEGIN CERTIFICATE-----\nnope\n"))
+    with pytest.raises(InvalidConfiguration, match="caCertificate is not a usable PEM"):
+        Registry(
+            ConnectionSettings("https://r.example.com", ca_certificate="-----BEGIN CERTIFICATE-----\nnope\n")
+        )
 
 
 def test_redirect_to_another_host_drops_authorization() -> None:
@@ -298,16 +299,13 @@ def test_redirect_to_another_host_drops_authorization() -> None:
         return httpx.Response(307, headers={"Location": "https://cdn.example.net/list?sig=abc"})
 
     seen = use(handler)
-    reg = Registry(FeedSettings("https://r.example.com", username="ci", password="pw"))
+    reg = Registry(ConnectionSettings("https://r.example.com", username="ci", password="pw"))
     assert reg.list_tags("app") == ["1.0"]
     cdn = [r for r in seen if r.url.host == "cdn.example.net"]
     assert cdn and all("authorization" not in r.headers for r in cdn)
 
 
-def test_page_body_is_not_read_past_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dockerfeed.registry import client
-
-    monkeypatch.setattr(client, "MAX_PAGE_BYTES", 64 * 1024)
+def test_page_body_is_not_read_past_the_cap() -> None:
     sent: list[int] = []
 
     class Endless(httpx.SyncByteStream):
@@ -322,8 +320,8 @@ def test_page_body_is_not_read_past_the_cap(monkeypatch: pytest.MonkeyPatch) -> 
             return httpx.Response(401, headers={**V2, "WWW-Authenticate": 'Basic realm="r"'})
         return httpx.Response(200, headers=V2, stream=Endless())
 
-    use(handler)
-    reg = Registry(FeedSettings("https://r.example.com", username="ci", password="pw"))
+    use(handler, limits=Limits(page_bytes=64 * 1024))
+    reg = Registry(ConnectionSettings("https://r.example.com", username="ci", password="pw"))
     with pytest.raises(ProtocolError, match="more than 65536 bytes"):
         reg.list_tags("app")
     assert len(sent) < 100
@@ -349,7 +347,7 @@ def test_catalog_steps_down_to_the_servers_default_page() -> None:
         return httpx.Response(200, headers=headers, json={"repositories": page})
 
     seen = use(handler)
-    assert Registry(FeedSettings("https://r.example.com")).catalog() == repos
+    assert Registry(ConnectionSettings("https://r.example.com")).catalog() == repos
     assert [r.url.params.get("n") for r in seen[1:]] == ["10000", "1000", "100", None, "5", "5"]
 
 
@@ -360,7 +358,7 @@ def test_docker_config_auths_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     entry = base64.b64encode(b"ci:pa:ss").decode()
     (tmp_path / "config.json").write_text(json.dumps({"auths": {"https://r.example.com": {"auth": entry}}}))
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
-    creds = docker_config_credentials(FeedSettings("r.example.com").address)
+    creds = docker_config_credentials(ConnectionSettings("r.example.com").address)
     assert creds is not None and (creds.username, creds.password) == ("ci", "pa:ss")
     assert "pa:ss" not in repr(creds)
 
@@ -368,7 +366,7 @@ def test_docker_config_auths_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 def test_explicit_credentials_win_over_docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "config.json").write_text(json.dumps({"credsStore": "does-not-exist"}))
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
-    settings = FeedSettings("r.example.com", username="u", password="p", use_docker_config=True)
+    settings = ConnectionSettings("r.example.com", username="u", password="p", use_docker_config=True)
     creds = resolve_credentials(settings)
     assert creds is not None and creds.source == "settings"
 
@@ -379,11 +377,11 @@ def test_missing_credential_helper_is_an_actionable_error(
     (tmp_path / "config.json").write_text(json.dumps({"credHelpers": {"r.example.com": "nosuchhelper"}}))
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
     with pytest.raises(BadCredentials, match="docker-credential-nosuchhelper is not on PATH"):
-        resolve_credentials(FeedSettings("r.example.com", use_docker_config=True))
+        resolve_credentials(ConnectionSettings("r.example.com", use_docker_config=True))
 
 
 def test_secrets_stay_out_of_reprs() -> None:
-    settings = FeedSettings("r.example.com", username="ci", password="hunter2-secret")
+    settings = ConnectionSettings("r.example.com", username="ci", password="hunter2-secret")
     reg = Registry(settings)
     for obj in (settings, reg.credentials, reg.auth, reg):
         assert "hunter2-secret" not in repr(obj)
@@ -403,7 +401,7 @@ def test_concurrent_misses_fetch_one_token_per_scope() -> None:
         return server(request)
 
     seen = use(slow_token_service)
-    settings = FeedSettings("https://r.example.com", username="ci", password="pw")
+    settings = ConnectionSettings("https://r.example.com", username="ci", password="pw")
     Registry(settings).ping()
 
     def one(i: int) -> list[str]:

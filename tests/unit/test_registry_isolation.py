@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from dockerfeed import resolve
-from dockerfeed.registry import FeedSettings, InvalidReference, ProtocolError, Registry, transport
+from dockerfeed.registry import ConnectionSettings, InvalidReference, ProtocolError, Registry, transport
 from dockerfeed.registry.identity import ConnectionIdentity
 from dockerfeed.registry.reference import check_reference, check_repository, is_tag, split_tags
 from dockerfeed.versions import VersionRule
@@ -22,34 +22,29 @@ DIGEST = "sha256:" + "a" * 64
 TRAVERSAL = "zz/../../../other/secret/manifests/1.0?x=1"
 
 
-@pytest.fixture(autouse=True)
-def _empty_run_cache() -> None:
-    resolve.CACHE.clear()
-
-
 # --- the connection identity ---------------------------------------------------------------------
 
 
 SETTINGS_THAT_CHANGE_AN_ANSWER = {
-    "url": FeedSettings("https://other.example.com"),
-    "path prefix": FeedSettings(f"{FEED}/mirror"),
-    "insecure": FeedSettings(FEED, insecure_skip_tls_verify=True),
-    "ca": FeedSettings(FEED, ca_certificate=CA),
-    "another ca": FeedSettings(FEED, ca_certificate=CA.replace("MIIB", "MIIC")),
-    "api version": FeedSettings(FEED, api_version="v2"),
-    "credentials": FeedSettings(FEED, username="ci", password="one"),
-    "other password": FeedSettings(FEED, username="ci", password="two"),
+    "url": ConnectionSettings("https://other.example.com"),
+    "path prefix": ConnectionSettings(f"{FEED}/mirror"),
+    "insecure": ConnectionSettings(FEED, insecure_skip_tls_verify=True),
+    "ca": ConnectionSettings(FEED, ca_certificate=CA),
+    "another ca": ConnectionSettings(FEED, ca_certificate=CA.replace("MIIB", "MIIC")),
+    "api version": ConnectionSettings(FEED, api_version="v2"),
+    "credentials": ConnectionSettings(FEED, username="ci", password="one"),
+    "other password": ConnectionSettings(FEED, username="ci", password="two"),
 }
 
 
-def identity(settings: FeedSettings) -> ConnectionIdentity:
+def identity(settings: ConnectionSettings) -> ConnectionIdentity:
     from dockerfeed.registry.credentials import resolve_credentials
 
     return ConnectionIdentity.of(settings, resolve_credentials(settings))
 
 
 def test_every_setting_that_can_change_an_answer_is_part_of_the_identity() -> None:
-    plain = identity(FeedSettings(FEED))
+    plain = identity(ConnectionSettings(FEED))
     seen = {plain}
     for name, settings in SETTINGS_THAT_CHANGE_AN_ANSWER.items():
         other = identity(settings)
@@ -57,32 +52,32 @@ def test_every_setting_that_can_change_an_answer_is_part_of_the_identity() -> No
         seen.add(other)
     assert len(seen) == len(SETTINGS_THAT_CHANGE_AN_ANSWER) + 1
     # What does not change an answer does not split the caches.
-    assert identity(FeedSettings(FEED, registry_path="pull.example.com")) == plain
-    assert identity(FeedSettings("r.example.com")) == plain
+    assert identity(ConnectionSettings(FEED, registry_path="pull.example.com")) == plain
+    assert identity(ConnectionSettings("r.example.com")) == plain
 
 
 def test_the_environment_is_part_of_the_identity(monkeypatch: pytest.MonkeyPatch) -> None:
-    plain = identity(FeedSettings(FEED))
+    plain = identity(ConnectionSettings(FEED))
     monkeypatch.setenv("HTTPS_PROXY", "http://user:proxy-secret@proxy.example.com:3128")
-    proxied = identity(FeedSettings(FEED))
+    proxied = identity(ConnectionSettings(FEED))
     assert proxied != plain and proxied.transport != plain.transport
     assert "proxy-secret" not in repr(proxied)
     monkeypatch.delenv("HTTPS_PROXY")
     monkeypatch.setenv(transport.TIMEOUT_ENV, "2")
-    assert identity(FeedSettings(FEED)).transport.timeout == 2
+    assert identity(ConnectionSettings(FEED)).transport.timeout == 2
 
 
 def test_no_secret_in_the_identity() -> None:
-    text = repr(identity(FeedSettings(FEED, username="ci", password="hunter2-secret")))
+    text = repr(identity(ConnectionSettings(FEED, username="ci", password="hunter2-secret")))
     assert "hunter2-secret" not in text
 
 
 def test_clients_are_shared_by_identities_and_split_by_transport() -> None:
     use(lambda request: httpx.Response(200, headers=V2))
-    plain = Registry(FeedSettings(FEED))
-    assert Registry(FeedSettings(FEED, username="ci", password="x")).client is plain.client
-    assert Registry(FeedSettings(FEED, insecure_skip_tls_verify=True)).client is not plain.client
-    assert Registry(FeedSettings(FEED, ca_certificate=CA)).client is not plain.client
+    plain = Registry(ConnectionSettings(FEED))
+    assert Registry(ConnectionSettings(FEED, username="ci", password="x")).client is plain.client
+    assert Registry(ConnectionSettings(FEED, insecure_skip_tls_verify=True)).client is not plain.client
+    assert Registry(ConnectionSettings(FEED, ca_certificate=CA)).client is not plain.client
 
 
 # --- the caches ------------------------------------------------------------------------------------
@@ -102,17 +97,17 @@ def bearer_registry(seen: list[httpx.Request]) -> None:
             return httpx.Response(200, headers={**V2, "Docker-Content-Digest": DIGEST})
         return httpx.Response(200, headers=V2)
 
-    transport.transport_factory = lambda _settings: httpx.MockTransport(handler)
+    use(handler)
 
 
 def test_host_state_and_tokens_learned_over_one_trust_are_not_used_by_another() -> None:
     seen: list[httpx.Request] = []
     bearer_registry(seen)
-    Registry(FeedSettings(FEED, insecure_skip_tls_verify=True)).list_tags("app")
+    Registry(ConnectionSettings(FEED, insecure_skip_tls_verify=True)).list_tags("app")
     seen.clear()
     # A verifying feed learns the host and gets a token of its own: nothing learned over the
     # unverified connection steers it (a realm) or authorises it (a token).
-    Registry(FeedSettings(FEED)).list_tags("app")
+    Registry(ConnectionSettings(FEED)).list_tags("app")
     assert [(r.method, r.url.host, r.url.path) for r in seen] == [
         ("GET", "r.example.com", "/v2/"),
         ("GET", "auth.example.com", "/token"),
@@ -123,9 +118,9 @@ def test_host_state_and_tokens_learned_over_one_trust_are_not_used_by_another() 
 def test_a_requested_api_version_is_not_answered_by_another_feeds_ping() -> None:
     seen: list[httpx.Request] = []
     bearer_registry(seen)
-    Registry(FeedSettings(FEED)).list_tags("app")
+    Registry(ConnectionSettings(FEED)).list_tags("app")
     seen.clear()
-    Registry(FeedSettings(FEED, api_version="v2")).list_tags("app")
+    Registry(ConnectionSettings(FEED, api_version="v2")).list_tags("app")
     assert seen[0].url.path == "/v2/"
 
 
@@ -135,7 +130,7 @@ def test_the_run_cache_does_not_answer_a_feed_with_other_settings(name: str) -> 
     bearer_registry(seen)
     rule = VersionRule.build()
     first = SETTINGS_THAT_CHANGE_AN_ANSWER[name]
-    resolve.resolve_image(FeedSettings(FEED), "app", rule, cached=True)
+    resolve.resolve_image(ConnectionSettings(FEED), "app", rule, cached=True)
     listings = len([r for r in seen if r.url.path.endswith("/tags/list")])
     resolve.resolve_image(first, "app", rule, cached=True)
     assert len([r for r in seen if r.url.path.endswith("/tags/list")]) == listings + 1
@@ -180,7 +175,7 @@ def test_split_tags_keeps_the_order() -> None:
 
 def test_no_request_is_sent_for_a_reference_that_is_not_a_tag_or_digest() -> None:
     seen = use(lambda request: httpx.Response(200, headers=V2))
-    reg = Registry(FeedSettings(FEED))
+    reg = Registry(ConnectionSettings(FEED))
     for call in (
         lambda: reg.manifest_digest("app", TRAVERSAL),
         lambda: reg.get_manifest("app/../other", "1.0"),
@@ -211,7 +206,7 @@ def test_an_index_naming_a_platform_image_by_something_else_than_a_digest_is_ref
 
     digest = "sha256:" + hashlib.sha256(index).hexdigest()
     with pytest.raises(ProtocolError, match="not a sha256 digest"):
-        Registry(FeedSettings(FEED)).platform_digest("app", digest, Platform.parse("linux/amd64"))
+        Registry(ConnectionSettings(FEED)).platform_digest("app", digest, Platform.parse("linux/amd64"))
 
 
 def test_a_cursor_taken_from_a_listed_entry_stays_in_the_query() -> None:
@@ -226,7 +221,7 @@ def test_a_cursor_taken_from_a_listed_entry_stays_in_the_query() -> None:
         return httpx.Response(200, headers=V2, json={"name": "app", "tags": tags})
 
     seen = use(handler)
-    assert Registry(FeedSettings(FEED)).list_tags("app") == first
+    assert Registry(ConnectionSettings(FEED)).list_tags("app") == first
     probe = seen[-1]
     assert probe.url.path == "/v2/app/tags/list"
     assert probe.url.params["last"] == TRAVERSAL
@@ -241,7 +236,7 @@ def test_a_listing_of_nothing_but_entries_that_are_not_tags_pins_nothing() -> No
 
     seen = use(handler)
     with pytest.raises(resolve.ResolveError) as failed:
-        resolve.resolve_image(FeedSettings(FEED), "app", VersionRule.build(strategy="alphabetical"))
+        resolve.resolve_image(ConnectionSettings(FEED), "app", VersionRule.build(strategy="alphabetical"))
     message = str(failed.value)
     assert "has no tags, nothing to pin: 2 listed entries are not a valid tag name" in message
     assert repr(TRAVERSAL) in message and "\x1b" not in message

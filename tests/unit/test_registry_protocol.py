@@ -14,7 +14,8 @@ import pytest
 
 from dockerfeed.registry import (
     BadCredentials,
-    FeedSettings,
+    ConnectionSettings,
+    InvalidConfiguration,
     InvalidReference,
     ListingIncomplete,
     NotARegistry,
@@ -24,7 +25,8 @@ from dockerfeed.registry import (
     parse_feed_uri,
     transport,
 )
-from dockerfeed.registry.auth import parse_challenges, token_expiry
+from dockerfeed.registry.challenge import parse_challenges
+from dockerfeed.registry.tokens import token_expiry
 from tests.support.recorded import V2, Handler, use
 
 # --- references -------------------------------------------------------------------------------
@@ -114,7 +116,7 @@ def test_discovery_reports_an_html_login_page() -> None:
 
     use(handler)
     with pytest.raises(NotARegistry, match="HTML page"):
-        Registry(FeedSettings("https://portal.example.com")).ping()
+        Registry(ConnectionSettings("https://portal.example.com")).ping()
 
 
 def test_discovery_falls_back_to_v1_ping() -> None:
@@ -124,14 +126,14 @@ def test_discovery_falls_back_to_v1_ping() -> None:
         return httpx.Response(404)
 
     use(handler)
-    info = Registry(FeedSettings("https://old.example.com")).ping()
+    info = Registry(ConnectionSettings("https://old.example.com")).ping()
     assert info.api_version == "v1"
 
 
 def test_explicit_v2_is_verified_not_trusted() -> None:
     use(lambda r: httpx.Response(404))
     with pytest.raises(NotARegistry, match="apiVersion v2 was requested"):
-        Registry(FeedSettings("https://r.example.com", api_version="v2")).ping()
+        Registry(ConnectionSettings("https://r.example.com", api_version="v2")).ping()
 
 
 # --- bearer auth, recorded from distribution's token flow --------------------------------------
@@ -166,7 +168,7 @@ def bearer_registry(tags: list[str], password: str = "s3cret") -> Handler:
 
 def test_cold_listing_costs_ping_token_and_one_page() -> None:
     seen = use(bearer_registry(["1.0", "1.1"]))
-    reg = Registry(FeedSettings("https://r.example.com", username="ci", password="s3cret"))
+    reg = Registry(ConnectionSettings("https://r.example.com", username="ci", password="s3cret"))
     assert reg.list_tags("team/app") == ["1.0", "1.1"]
     assert [(r.url.host, r.url.path) for r in seen] == [
         ("r.example.com", "/v2/"),
@@ -179,13 +181,14 @@ def test_cold_listing_costs_ping_token_and_one_page() -> None:
     # Warm: the host's API version and auth scheme and the token for these scopes and this
     # identity are cached per process; a new Registry pays the page and nothing else.
     seen.clear()
-    Registry(FeedSettings("https://r.example.com", username="ci", password="s3cret")).list_tags("team/app")
+    settings = ConnectionSettings("https://r.example.com", username="ci", password="s3cret")
+    Registry(settings).list_tags("team/app")
     assert [r.url.path for r in seen] == ["/v2/team/app/tags/list"]
 
 
 def test_bad_password_is_rejected_by_the_token_service_and_never_echoed() -> None:
     use(bearer_registry(["1.0"]))
-    reg = Registry(FeedSettings("https://r.example.com", username="ci", password="wrong-pass"))
+    reg = Registry(ConnectionSettings("https://r.example.com", username="ci", password="wrong-pass"))
     info = reg.ping()
     with pytest.raises(BadCredentials) as e:
         reg.validate(info)
@@ -198,7 +201,7 @@ def test_bad_password_is_rejected_by_the_token_service_and_never_echoed() -> Non
 def test_realm_over_plain_http_is_refused_for_an_https_feed() -> None:
     challenge = 'Bearer realm="http://auth.example.com/token",service="r"'
     use(lambda r: httpx.Response(401, headers={**V2, "WWW-Authenticate": challenge}))
-    reg = Registry(FeedSettings("https://r.example.com", username="ci", password="pw"))
+    reg = Registry(ConnectionSettings("https://r.example.com", username="ci", password="pw"))
     with pytest.raises(ProtocolError, match="not https"):
         reg.validate(reg.ping())
 
@@ -231,7 +234,7 @@ def test_relative_link_pagination_is_followed_to_the_end() -> None:
             }
         )
     )
-    assert Registry(FeedSettings("https://r.example.com")).list_tags("app") == ["a", "b", "c", "d", "e"]
+    assert Registry(ConnectionSettings("https://r.example.com")).list_tags("app") == ["a", "b", "c", "d", "e"]
 
 
 def test_absolute_link_on_the_same_origin_is_followed() -> None:
@@ -243,13 +246,13 @@ def test_absolute_link_on_the_same_origin_is_followed() -> None:
             }
         )
     )
-    assert Registry(FeedSettings("https://r.example.com")).list_tags("app") == ["a", "b"]
+    assert Registry(ConnectionSettings("https://r.example.com")).list_tags("app") == ["a", "b"]
 
 
 def test_link_to_another_host_is_refused() -> None:
     use(paged({"": (["a"], '<https://evil.example.net/v2/app/tags/list?last=a>; rel="next"')}))
     with pytest.raises(ListingIncomplete, match="another origin"):
-        Registry(FeedSettings("https://r.example.com")).list_tags("app")
+        Registry(ConnectionSettings("https://r.example.com")).list_tags("app")
 
 
 def test_looping_link_raises_instead_of_truncating() -> None:
@@ -262,7 +265,7 @@ def test_looping_link_raises_instead_of_truncating() -> None:
         )
     )
     with pytest.raises(ListingIncomplete, match="loops"):
-        Registry(FeedSettings("https://r.example.com")).list_tags("app")
+        Registry(ConnectionSettings("https://r.example.com")).list_tags("app")
 
 
 def test_page_size_steps_down_when_the_server_refuses_it() -> None:
@@ -275,7 +278,7 @@ def test_page_size_steps_down_when_the_server_refuses_it() -> None:
         return httpx.Response(200, headers=V2, json={"repositories": ["app"]})
 
     seen = use(handler)
-    assert Registry(FeedSettings("https://r.example.com")).catalog() == ["app"]
+    assert Registry(ConnectionSettings("https://r.example.com")).catalog() == ["app"]
     assert [r.url.params.get("n") for r in seen[1:]] == ["10000", "1000"]
 
 
@@ -291,19 +294,19 @@ def test_tags_are_asked_for_without_n_so_distribution_answers_all_at_once() -> N
         return httpx.Response(200, headers=V2, json={"name": "app", "tags": tags})
 
     seen = use(handler)
-    assert Registry(FeedSettings("https://r.example.com")).list_tags("app") == tags
+    assert Registry(ConnectionSettings("https://r.example.com")).list_tags("app") == tags
     assert len(seen) == 2
 
 
 def test_nexus_null_tags_mean_none() -> None:
     use(lambda r: httpx.Response(200, headers=V2, json={"name": "app", "tags": None}))
-    assert Registry(FeedSettings("https://nexus.example.com")).list_tags("app") == []
+    assert Registry(ConnectionSettings("https://nexus.example.com")).list_tags("app") == []
 
 
 def test_tags_that_are_not_strings_are_a_protocol_error() -> None:
     use(lambda r: httpx.Response(200, headers=V2, json={"name": "app", "tags": [1, 2]}))
     with pytest.raises(ProtocolError):
-        Registry(FeedSettings("https://r.example.com")).list_tags("app")
+        Registry(ConnectionSettings("https://r.example.com")).list_tags("app")
 
 
 # --- digests ----------------------------------------------------------------------------------
@@ -321,7 +324,9 @@ def test_head_sends_every_manifest_media_type() -> None:
         return httpx.Response(200, headers={**V2, "Docker-Content-Digest": MANIFEST_DIGEST})
 
     seen = use(handler)
-    assert Registry(FeedSettings("https://r.example.com")).manifest_digest("app", "1.0") == MANIFEST_DIGEST
+    assert (
+        Registry(ConnectionSettings("https://r.example.com")).manifest_digest("app", "1.0") == MANIFEST_DIGEST
+    )
     accept = seen[-1].headers["accept"]
     for media_type in (
         "application/vnd.oci.image.index.v1+json",
@@ -342,7 +347,9 @@ def test_missing_digest_header_falls_back_to_get_and_hashes_the_body() -> None:
         return httpx.Response(200, headers=V2, content=MANIFEST)
 
     use(handler)
-    assert Registry(FeedSettings("https://r.example.com")).manifest_digest("app", "1.0") == MANIFEST_DIGEST
+    assert (
+        Registry(ConnectionSettings("https://r.example.com")).manifest_digest("app", "1.0") == MANIFEST_DIGEST
+    )
 
 
 def test_body_that_does_not_match_its_digest_header_is_refused() -> None:
@@ -357,7 +364,7 @@ def test_body_that_does_not_match_its_digest_header_is_refused() -> None:
 
     use(handler)
     with pytest.raises(ProtocolError, match="does not match"):
-        Registry(FeedSettings("https://r.example.com")).manifest_digest("app", "1.0")
+        Registry(ConnectionSettings("https://r.example.com")).manifest_digest("app", "1.0")
 
 
 def distribution_like(tags: list[str]) -> Handler:
@@ -385,7 +392,7 @@ def test_a_round_count_is_probed_once_and_the_probe_teaches_no_page_size() -> No
     seen = use(distribution_like(tags))
     for _ in range(2):
         seen.clear()
-        assert Registry(FeedSettings("https://r.example.com")).list_tags("app") == sorted(tags)
+        assert Registry(ConnectionSettings("https://r.example.com")).list_tags("app") == sorted(tags)
         listing = [r for r in seen if r.url.path.endswith("/tags/list")]
         # 1000 tags and no Link may be a cut page: one probe with `last`, which adds nothing.
         assert [r.url.params.get("last") for r in listing] == [None, "1.0999"]
@@ -394,7 +401,7 @@ def test_a_round_count_is_probed_once_and_the_probe_teaches_no_page_size() -> No
 def test_big_unpaged_answers_are_not_probed() -> None:
     tags = [f"1.{i:05d}" for i in range(20_000)]
     seen = use(distribution_like(tags))
-    assert len(Registry(FeedSettings("https://r.example.com")).list_tags("app")) == 20_000
+    assert len(Registry(ConnectionSettings("https://r.example.com")).list_tags("app")) == 20_000
     assert [r.url.path for r in seen] == ["/v2/", "/v2/app/tags/list"]
 
 
@@ -406,5 +413,5 @@ def test_http_timeout_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch
     assert transport.http_timeout() == httpx.Timeout(120, connect=10)
     for bad in ("soon", "0", "-1", "99999"):
         monkeypatch.setenv("DOCKERFEED_HTTP_TIMEOUT", bad)
-        with pytest.raises(InvalidReference, match="DOCKERFEED_HTTP_TIMEOUT"):
+        with pytest.raises(InvalidConfiguration, match="DOCKERFEED_HTTP_TIMEOUT"):
             transport.http_timeout()

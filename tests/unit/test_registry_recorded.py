@@ -1,7 +1,8 @@
 """Recorded behaviour of hosted registries, replayed through httpx.MockTransport.
 
-Each test is named after the registry whose answers it replays (REFERENCES.md §4): what no local
-distribution server shows. Generic paging/digest edge cases live in test_registry_protocol.py.
+Each test is named after the registry whose answers it replays (docs/design.md, "Registry
+quirks, and where they are handled"): what no local distribution server shows. Generic
+paging/digest edge cases live in test_registry_protocol.py.
 """
 
 from __future__ import annotations
@@ -13,15 +14,17 @@ import pytest
 
 from dockerfeed.registry import (
     AccessDenied,
-    FeedSettings,
+    ConnectionSettings,
     ListingIncomplete,
     RateLimited,
     Registry,
     Unsupported,
+    check_feed,
     search,
-    transport,
 )
-from dockerfeed.registry import test_feed as check_feed
+from dockerfeed.registry.listing import paged
+from dockerfeed.registry.retry import RetryPolicy
+from dockerfeed.registry.session import Limits
 from tests.support.recorded import V2, Handler, basic_credentials, use
 
 # --- Docker Hub ---------------------------------------------------------------------------------
@@ -82,7 +85,7 @@ def docker_hub(tags: list[str], *, limit_tags: bool = False) -> Handler:
 
 def test_docker_hub_single_name_is_library_and_uses_an_anonymous_hub_token() -> None:
     seen = use(docker_hub(["1.25", "1.27-alpine"]))
-    reg = Registry(FeedSettings("docker.io"))
+    reg = Registry(ConnectionSettings("docker.io"))
     assert reg.list_tags("nginx") == ["1.25", "1.27-alpine"]
     token = next(r for r in seen if r.url.host == "auth.docker.io")
     assert token.url.params["service"] == "registry.docker.io"
@@ -93,20 +96,20 @@ def test_docker_hub_single_name_is_library_and_uses_an_anonymous_hub_token() -> 
 def test_docker_hub_429_reports_the_rate_limit_headers(retry_sleeps: list[float]) -> None:
     use(docker_hub(["1.25"], limit_tags=True))
     with pytest.raises(RateLimited) as e:
-        Registry(FeedSettings("docker.io")).list_tags("nginx")
+        Registry(ConnectionSettings("docker.io")).list_tags("nginx")
     assert "ratelimit-limit 100;w=21600" in str(e.value)
     assert "remaining 0;w=21600" in str(e.value)
     # Bounded retries that honoured Retry-After (1 s), never an endless loop.
-    assert retry_sleeps == [1.0] * (transport.DEFAULT_POLICY.attempts - 1)
+    assert retry_sleeps == [1.0] * (RetryPolicy().attempts - 1)
 
 
 def test_docker_hub_has_no_catalog() -> None:
     seen = use(docker_hub([]))
     with pytest.raises(Unsupported, match="Docker Hub does not offer a catalog"):
-        search(FeedSettings("docker.io"), "nginx")
+        search(ConnectionSettings("docker.io"), "nginx")
     # Known without asking: no request at all (works offline, costs nothing).
     assert seen == []
-    info = check_feed(FeedSettings("docker.io"))
+    info = check_feed(ConnectionSettings("docker.io"))
     assert info.auth_scheme == "bearer" and info.catalog_supported is False
 
 
@@ -142,7 +145,7 @@ def ghcr(request: httpx.Request) -> httpx.Response:
 
 def test_ghcr_anonymous_token_lists_a_public_package() -> None:
     seen = use(ghcr)
-    assert Registry(FeedSettings("ghcr.io")).list_tags("stefanprodan/podinfo") == ["6.5.0", "6.6.0"]
+    assert Registry(ConnectionSettings("ghcr.io")).list_tags("stefanprodan/podinfo") == ["6.5.0", "6.6.0"]
     token_requests = [r for r in seen if r.url.path == "/token"]
     # The ping's challenge names a placeholder scope; the token asks for what is needed.
     assert [r.url.params.get_list("scope") for r in token_requests] == [
@@ -156,7 +159,7 @@ def test_ghcr_catalog_refused_by_the_token_service_is_unsupported_not_bad_creden
 ) -> None:
     use(ghcr)
     with pytest.raises(Unsupported, match="does not offer a catalog"):
-        search(FeedSettings("ghcr.io", **credentials))
+        search(ConnectionSettings("ghcr.io", **credentials))
 
 
 # --- Amazon ECR ---------------------------------------------------------------------------------
@@ -207,7 +210,7 @@ def ecr(tags: list[str], password: str = "ecr-token") -> Handler:
 def test_ecr_aws_user_and_the_1000_cap_learned_once() -> None:
     tags = [f"1.0.{i}" for i in range(2500)]
     seen = use(ecr(tags))
-    settings = FeedSettings("123.dkr.ecr.eu-west-1.amazonaws.com", username="AWS", password="ecr-token")
+    settings = ConnectionSettings("123.dkr.ecr.eu-west-1.amazonaws.com", username="AWS", password="ecr-token")
     assert check_feed(settings).auth_scheme == "basic"
     seen.clear()
     assert Registry(settings).list_tags("team/app") == tags
@@ -240,7 +243,7 @@ def test_quay_opaque_link_cursor_is_followed_verbatim() -> None:
         return httpx.Response(200, headers=headers, json={"name": "org/app", "tags": tags})
 
     seen = use(handler)
-    assert Registry(FeedSettings("quay.io")).list_tags("org/app") == ["v1", "v2", "v3", "v4"]
+    assert Registry(ConnectionSettings("quay.io")).list_tags("org/app") == ["v1", "v2", "v3", "v4"]
     assert [r.url.params.get("next_page") for r in seen[2:]] == ["gAAAAABlYk9w", "gAAAAABlYk9x"]
 
 
@@ -264,7 +267,7 @@ def test_artifactory_broken_link_path_keeps_the_feed_prefix() -> None:
         )
 
     use(handler)
-    reg = Registry(FeedSettings(f"https://art.example.com{prefix}"))
+    reg = Registry(ConnectionSettings(f"https://art.example.com{prefix}"))
     assert reg.list_tags("app") == ["a", "b", "c"]
 
 
@@ -286,7 +289,7 @@ def test_nexus_full_page_without_link_is_continued_with_last() -> None:
         return httpx.Response(200, headers=V2, json={"name": "app", "tags": tags[start : start + n]})
 
     seen = use(handler)
-    assert Registry(FeedSettings("https://nexus.example.com")).list_tags("app") == tags
+    assert Registry(ConnectionSettings("https://nexus.example.com")).list_tags("app") == tags
     # 50 tags and no Link: a round count may be a cut page, so ask on with `last` and a big `n`
     # (refused, then 1000); a page shorter than asked ends the listing.
     assert [r.url.params.get("last") for r in seen[1:]] == [None, "2.0049", "2.0049", "2.1049"]
@@ -302,7 +305,7 @@ def test_nexus_full_page_that_ignores_last_ends_the_listing() -> None:
         return httpx.Response(200, headers=V2, json={"name": "app", "tags": [f"t{i}" for i in range(n)]})
 
     seen = use(handler)
-    assert len(Registry(FeedSettings("https://nexus.example.com")).list_tags("app")) == 10_000
+    assert len(Registry(ConnectionSettings("https://nexus.example.com")).list_tags("app")) == 10_000
     assert len(seen) == 4  # ping, the default page, a bigger page, one probe that adds nothing
 
 
@@ -333,15 +336,15 @@ def v1_registry(tags_shape: str) -> Handler:
 @pytest.mark.parametrize("shape", ["dict", "list"])
 def test_v1_tags_in_both_shapes(shape: str) -> None:
     seen = use(v1_registry(shape))
-    reg = Registry(FeedSettings("https://old.example.com"))
+    reg = Registry(ConnectionSettings("https://old.example.com"))
     assert reg.list_tags("team/app") == ["1.0", "latest"]
     assert [r.url.path for r in seen] == ["/v2/", "/v1/_ping", "/v1/repositories/team/app/tags"]
 
 
 def test_v1_search_and_feed_test() -> None:
     use(v1_registry("dict"))
-    assert search(FeedSettings("https://old.example.com"), "team") == ["team/app", "team/api"]
-    info = check_feed(FeedSettings("https://old.example.com", api_version="v1"))
+    assert search(ConnectionSettings("https://old.example.com"), "team") == ["team/app", "team/api"]
+    info = check_feed(ConnectionSettings("https://old.example.com", api_version="v1"))
     assert info.api_version == "v1" and info.catalog_supported is True
 
 
@@ -365,19 +368,16 @@ def test_harbor_admin_only_catalog_is_unsupported_for_a_project_member() -> None
         return httpx.Response(404)
 
     seen = use(handler)
-    settings = FeedSettings("harbor.example.com", username="dev", password="Harbor12345")
+    settings = ConnectionSettings("harbor.example.com", username="dev", password="Harbor12345")
     with pytest.raises(Unsupported, match="does not offer a catalog to user 'dev'"):
         search(settings)
     # One token, one refusal: a fresh token for exactly these scopes is not asked for again.
     assert [r.url.path for r in seen].count("/service/token") == 1
     with pytest.raises(AccessDenied):
-        Registry(settings)._paged("/v2/_catalog", "repositories", ("registry:catalog:*",), "the catalog")
+        paged(Registry(settings), "/v2/_catalog", "repositories", ("registry:catalog:*",), "the catalog")
 
 
-def test_listing_bound_raises_instead_of_truncating(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dockerfeed.registry import client
-
-    monkeypatch.setattr(client, "MAX_PAGES", 3)
+def test_listing_bound_raises_instead_of_truncating() -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/v2/":
@@ -386,6 +386,6 @@ def test_listing_bound_raises_instead_of_truncating(monkeypatch: pytest.MonkeyPa
         link = f'</v2/app/tags/list?last={last + 1}>; rel="next"'
         return httpx.Response(200, headers={**V2, "Link": link}, json={"tags": [str(last)]})
 
-    use(handler)
+    use(handler, limits=Limits(pages=3))
     with pytest.raises(ListingIncomplete, match="more than 3 pages"):
-        Registry(FeedSettings("https://r.example.com")).list_tags("app")
+        Registry(ConnectionSettings("https://r.example.com")).list_tags("app")

@@ -31,7 +31,7 @@ def budget_errors() -> Iterator[None]:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from dockerfeed.registry import test_feed
+    from dockerfeed.registry import check_feed
 
     steps: list[dict[str, Any]] = []
 
@@ -40,7 +40,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"  {step:<12} {detail}", flush=True)
 
-    info = test_feed(feed_from_args(args), progress=progress, image=args.image)
+    info = check_feed(feed_from_args(args), progress=progress, image=args.image)
     if args.json:
         print_json({"ok": True, "steps": steps, **info.as_dict()})
     else:
@@ -49,10 +49,9 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def cmd_tags(args: argparse.Namespace) -> int:
-    from dockerfeed.registry import open_registry
+    from dockerfeed.registry import Registry
 
-    with open_registry(feed_from_args(args)) as reg:
-        tags = reg.list_tags(args.image)
+    tags = Registry(feed_from_args(args)).list_tags(args.image)
     if args.json:
         print_json({"image": args.image, "tags": tags})
     elif tags:

@@ -56,8 +56,8 @@ def read_ca(path: str) -> str:
 
 
 def feed_from_args(args: argparse.Namespace) -> Any:
-    """The feed's FeedSettings from the feed options, standard input and the environment."""
-    from dockerfeed.registry import FeedSettings
+    """The feed's ConnectionSettings from the feed options, standard input and the environment."""
+    from dockerfeed.registry import ConnectionSettings
 
     username = args.username or os.environ.get("DOCKERFEED_USERNAME") or None
     env_password = os.environ.get("DOCKERFEED_PASSWORD") or None
@@ -68,7 +68,7 @@ def feed_from_args(args: argparse.Namespace) -> Any:
             "DOCKERFEED_USERNAME), or unset DOCKERFEED_PASSWORD for anonymous access"
         )
     ca = read_ca(args.ca_certificate) if args.ca_certificate else None
-    return FeedSettings(
+    return ConnectionSettings(
         feed_uri=args.feed,
         api_version=args.api_version,
         username=username,

@@ -43,11 +43,11 @@ def as_cli_error(e: Exception) -> CliError | None:
     """The failure to report for an error of the core; None for anything else (a bug)."""
     if isinstance(e, CliError):
         return e
-    from dockerfeed.registry import InvalidReference, RegistryError
+    from dockerfeed.registry import InvalidConfiguration, InvalidReference, RegistryError
     from dockerfeed.resolve import ResolveError
     from dockerfeed.versions import VersionRuleError
 
-    if isinstance(e, InvalidReference):
+    if isinstance(e, InvalidReference | InvalidConfiguration):
         return CliError(e.kind, e.message, code=EXIT_USAGE, request=e.request)
     if isinstance(e, RegistryError):
         return CliError(e.kind, e.message, code=EXIT_FAILURE, request=e.request)

@@ -134,7 +134,7 @@ def carries_pin(props: dict[str, Any]) -> bool:
 def image_ref(props: dict[str, Any], tag: str, digest: str) -> str:
     """`<pullAddress>/<repository>:<tag>@<digest>` for the feed settings in `props` (UNKNOWN
     while the address is not known; credentials play no part)."""
-    from dockerfeed.registry import FeedSettings, RegistryError, normalize_image
+    from dockerfeed.registry import ConnectionSettings, RegistryError, normalize_image
 
     feed, image = props.get("feed"), props.get("image")
     if not isinstance(feed, dict) or not isinstance(image, str) or is_unknown(image):
@@ -143,7 +143,7 @@ def image_ref(props: dict[str, Any], tag: str, digest: str) -> str:
     if not isinstance(uri, str) or has_unknown([uri, path, insecure]):
         return UNKNOWN
     try:
-        settings = FeedSettings(
+        settings = ConnectionSettings(
             feed_uri=uri,
             registry_path=path if isinstance(path, str) else None,
             insecure_skip_tls_verify=bool(insecure),

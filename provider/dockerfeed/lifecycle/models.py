@@ -26,13 +26,14 @@ from dockerfeed.contract import (
 )
 from dockerfeed.lifecycle.values import has_unknown, is_unknown, known
 from dockerfeed.registry import (
-    FeedSettings,
+    ConnectionSettings,
+    InvalidConfiguration,
     Platform,
     RegistryError,
     normalize_image,
     parse_feed_uri,
 )
-from dockerfeed.registry.credentials import check_username
+from dockerfeed.registry.settings import check_ca_certificate, check_credentials, check_username
 from dockerfeed.versions import VersionRule, validate_rule
 
 
@@ -85,21 +86,27 @@ class FeedInputs(_Inputs):
     @field_validator("ca_certificate")
     @classmethod
     def _pem(cls, value: str | None) -> str | None:
-        if value is not None and "-----BEGIN CERTIFICATE-----" not in value:
-            raise ValueError("caCertificate must be PEM text starting with -----BEGIN CERTIFICATE-----")
+        if value is not None:
+            try:
+                check_ca_certificate(value)
+            except RegistryError as e:
+                raise ValueError(str(e)) from None
         return value
 
     @model_validator(mode="after")
     def _pairs(self) -> FeedInputs:
-        if bool(self.username) != bool(self.password and self.password.get_secret_value()):
-            missing = "password" if self.username else "username"
-            raise ValueError(f"{missing}: only half of the credentials were given (give both, or neither)")
+        # The registry client's own rule (registry/settings.py); the message names the property.
+        password = self.password.get_secret_value() if self.password else None
+        try:
+            check_credentials(self.username, password)
+        except InvalidConfiguration as e:
+            raise ValueError(f"{e.property}: {e}") from None
         if self.use_docker_config and self.username:
             raise ValueError("useDockerConfig: give either username/password or useDockerConfig, not both")
         return self
 
-    def settings(self) -> FeedSettings:
-        return FeedSettings(
+    def settings(self) -> ConnectionSettings:
+        return ConnectionSettings(
             feed_uri=self.feed_uri,
             registry_path=self.registry_path,
             api_version=self.api_version,

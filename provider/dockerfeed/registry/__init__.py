@@ -1,18 +1,12 @@
-"""Registry protocol client (httpx only; never imports Pulumi)."""
+"""Registry protocol client (httpx only; never imports Pulumi). Layers: docs/design.md."""
 
-from dockerfeed.registry.client import (
-    FeedInfo,
-    Platform,
-    Registry,
-    open_registry,
-    search,
-    test_feed,
-)
+from dockerfeed.registry.client import FeedInfo, Platform, Registry, check_feed, search
 from dockerfeed.registry.credentials import Credentials
 from dockerfeed.registry.errors import (
     AccessDenied,
     BadCredentials,
     CredentialsRequired,
+    InvalidConfiguration,
     InvalidReference,
     ListingIncomplete,
     NotARegistry,
@@ -25,16 +19,18 @@ from dockerfeed.registry.errors import (
     Unsupported,
 )
 from dockerfeed.registry.reference import FeedAddress, normalize_image, parse_feed_uri
-from dockerfeed.registry.settings import FeedSettings
+from dockerfeed.registry.session import Session, default_session
+from dockerfeed.registry.settings import ConnectionSettings
 
 __all__ = [
     "AccessDenied",
     "BadCredentials",
+    "ConnectionSettings",
     "Credentials",
     "CredentialsRequired",
     "FeedAddress",
     "FeedInfo",
-    "FeedSettings",
+    "InvalidConfiguration",
     "InvalidReference",
     "ListingIncomplete",
     "NotARegistry",
@@ -44,12 +40,13 @@ __all__ = [
     "RateLimited",
     "Registry",
     "RegistryError",
+    "Session",
     "TLSFailure",
     "Unreachable",
     "Unsupported",
+    "check_feed",
+    "default_session",
     "normalize_image",
-    "open_registry",
     "parse_feed_uri",
     "search",
-    "test_feed",
 ]

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dockerfeed.registry.errors import BadCredentials, InvalidReference
+from dockerfeed.registry._http import NotAnObject, json_object
+from dockerfeed.registry.errors import BadCredentials, InvalidConfiguration
 from dockerfeed.registry.reference import DOCKER_HUB_CONFIG_KEY, FeedAddress
-from dockerfeed.registry.settings import FeedSettings
+from dockerfeed.registry.settings import ConnectionSettings, check_credentials, check_username
 
 # A credential helper answering with this user name hands out an identity (refresh) token.
 IDENTITY_TOKEN_USER = "<token>"
@@ -43,29 +44,35 @@ class Credentials:
         return f"user {self.username!r} from {self.source}"
 
 
-def check_username(username: str, where: str = "username") -> None:
-    """Basic auth joins user and password with `:` (RFC 7617): a user name cannot contain one."""
-    if ":" in username:
-        raise InvalidReference(
-            f"{where} {username!r} contains ':', which Basic authentication cannot carry "
-            "(the user name ends at the first ':'); give the user name without it"
-        )
-
-
-def resolve_credentials(settings: FeedSettings) -> Credentials | None:
-    """Explicit username/password win; otherwise Docker's config when asked for; else anonymous."""
-    if settings.username or settings.password:
-        if not (settings.username and settings.password):
-            missing = "password" if settings.username else "username"
-            raise InvalidReference(
-                f"only half of the credentials were given: {missing} is missing "
-                "(give both username and password, or neither for anonymous access)"
-            )
-        check_username(settings.username)
+def explicit_credentials(settings: ConnectionSettings) -> Credentials | None:
+    """The username and password of the settings (checked), or None when they give none."""
+    check_credentials(settings.username, settings.password)
+    if settings.username and settings.password:
         return Credentials(username=settings.username, password=settings.password)
-    if settings.use_docker_config:
-        return docker_config_credentials(settings.address)
     return None
+
+
+def resolve_credentials(settings: ConnectionSettings) -> Credentials | None:
+    """Explicit username/password; otherwise Docker's config when asked for; else anonymous.
+
+    Uncached: a Session (session.py) resolves once per run and is what the client calls.
+    """
+    explicit = explicit_credentials(settings)
+    if explicit is None and settings.use_docker_config:
+        return docker_config_credentials(settings.address)
+    return explicit
+
+
+def docker_config_key(address: FeedAddress) -> tuple[object, ...]:
+    """What a Docker config lookup for `address` depends on: the file (by path, size and mtime, so
+    a rewritten config is read again) and the registry's keys in it."""
+    path = docker_config_path()
+    try:
+        st = path.stat()
+        version: tuple[int, ...] = (st.st_ino, st.st_size, st.st_mtime_ns)
+    except OSError:
+        version = ()
+    return (str(path), version, tuple(_config_keys(address)))
 
 
 def docker_config_path() -> Path:
@@ -108,10 +115,10 @@ def _read_docker_config(path: Path) -> dict[str, Any] | None:
         return None
     except (OSError, ValueError) as e:
         reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-        raise InvalidReference(f"cannot read Docker config {path}: {reason}") from None
+        raise InvalidConfiguration(f"cannot read Docker config {path}: {reason}") from None
 
-    def wrong(what: str) -> InvalidReference:
-        return InvalidReference(
+    def wrong(what: str) -> InvalidConfiguration:
+        return InvalidConfiguration(
             f"Docker config {path}: {what}; give it the shape `docker login` writes "
             '({"auths": {"<host>": {"auth": "<base64 of user:password>"}}}), or leave out '
             "useDockerConfig (--docker-config)"
@@ -200,7 +207,7 @@ def _from_auth_entry(entry: dict[str, str], key: str, source: str) -> Credential
 
 def _decode_auth(value: str, key: str, source: str) -> tuple[str, str]:
     """`auth` is base64 of `user:password` (Docker decodes it strictly; so do we)."""
-    bad = InvalidReference(
+    bad = InvalidConfiguration(
         f"the 'auth' of the 'auths' entry {key!r} in {source} is not base64 of user:password; "
         "run `docker login` again to rewrite it"
     )
@@ -242,11 +249,9 @@ def _from_helper(helper: str, server_url: str) -> Credentials | None:
         '{"ServerURL": ..., "Username": ..., "Secret": ...} of the credential helper protocol'
     )
     try:
-        answer = json.loads(done.stdout.decode("utf-8"))
-    except (ValueError, RecursionError):
+        answer = json_object(done.stdout)
+    except NotAnObject:
         raise BadCredentials(shape) from None
-    if not isinstance(answer, dict):
-        raise BadCredentials(shape)
     user, secret = answer.get("Username") or "", answer.get("Secret") or ""
     if not isinstance(user, str) or not isinstance(secret, str):
         raise BadCredentials(shape)

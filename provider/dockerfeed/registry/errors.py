@@ -39,9 +39,26 @@ class RegistryError(Exception):
 
 
 class InvalidReference(RegistryError):
-    """A feed URI or image name that cannot be used."""
+    """A feed URI, image name, tag or digest that cannot be used."""
 
     kind = "invalid-reference"
+
+
+class InvalidConfiguration(RegistryError):
+    """Settings or environment that cannot be used: half credentials, a user name with ':', a CA
+    that is not PEM, Docker's config.json, a proxy or DOCKERFEED_HTTP_TIMEOUT. Nothing was sent.
+
+    `property` names the feed setting to fix when there is one (the lifecycle's check reports it).
+    """
+
+    kind = "invalid-configuration"
+
+    def __init__(self, message: str, *, request: str | None = None, property: str | None = None) -> None:
+        super().__init__(message, request=request)
+        self.property = property
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_configuration, (self.message, self.request, self.property))
 
 
 class Unreachable(RegistryError):
@@ -112,3 +129,7 @@ class RateLimited(RegistryError):
 
 def _rebuild(cls: type[RegistryError], message: str, request: str | None) -> RegistryError:
     return cls(message, request=request)
+
+
+def _rebuild_configuration(message: str, request: str | None, property: str | None) -> InvalidConfiguration:
+    return InvalidConfiguration(message, request=request, property=property)

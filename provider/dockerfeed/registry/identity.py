@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dockerfeed.registry.credentials import Credentials
-from dockerfeed.registry.settings import FeedSettings
+from dockerfeed.registry.settings import ConnectionSettings
 from dockerfeed.registry.transport import TransportKey, transport_key
 
 ANONYMOUS = "anonymous"
@@ -34,7 +34,7 @@ class ConnectionIdentity:
     credentials: str
 
     @classmethod
-    def of(cls, settings: FeedSettings, credentials: Credentials | None) -> ConnectionIdentity:
+    def of(cls, settings: ConnectionSettings, credentials: Credentials | None) -> ConnectionIdentity:
         return cls(
             base_url=settings.address.base_url,
             transport=transport_key(settings),

@@ -1,42 +1,35 @@
-"""One pooled HTTP client per transport configuration per process, with bounded retries and a
-deadline on every request.
+"""How a request reaches a registry: the TLS trust and the proxies of a connection, routing
+each request to a pooled transport per (scheme, proxy), and the HTTP client that composes them
+with the retries (retry.py) and the deadline (deadline.py).
 
-Clients are created lazily and shared by every thread (httpx.Client is thread-safe for sending);
-nothing here is ever pickled. Retries sit below auth, so each request is retried on its own; the
-deadline sits below the retries, so each attempt has its own.
+The clients themselves are kept by the Session (session.py), one per TransportKey, shared by
+every thread (httpx.Client is thread-safe for sending); nothing here is ever pickled.
 """
 
 from __future__ import annotations
 
-import contextvars
-import email.utils
 import hashlib
 import os
 import ssl
 import threading
-import time
 import urllib.request
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-import httpcore
 import httpx
 
-from dockerfeed.registry.errors import InvalidReference
-from dockerfeed.registry.settings import FeedSettings
+from dockerfeed.registry._http import CONNECT_LIMIT, TIMEOUT_ENV
+from dockerfeed.registry.deadline import DeadlineTransport, with_deadlines
+from dockerfeed.registry.errors import InvalidConfiguration
+from dockerfeed.registry.retry import RetryPolicy, RetryTransport
+from dockerfeed.registry.settings import ConnectionSettings
 
 USER_AGENT = "pulumi-dockerfeed/0.1 (+https://github.com/pulumi-dockerfeed)"
-# 500 too: registries answer transient storage-backend hiccups with a bare 500 (DESIGN: 429/5xx);
-# 501 and 505 are permanent.
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Seconds one request may take as a whole (connect, TLS, headers and body); at most CONNECT_LIMIT
 # of them to connect. DOCKERFEED_HTTP_TIMEOUT overrides the default for slow registries (or for
 # tests of slow ones). Read when a Registry is created.
 DEFAULT_TIMEOUT = 30.0
-CONNECT_LIMIT = 10.0
 TIMEOUT = httpx.Timeout(DEFAULT_TIMEOUT, connect=CONNECT_LIMIT)
-TIMEOUT_ENV = "DOCKERFEED_HTTP_TIMEOUT"
 # Request extension naming the proxy a request went through, for error messages.
 PROXY_EXTENSION = "dockerfeed.proxy"
 
@@ -51,7 +44,7 @@ def http_timeout_seconds() -> float:
     except ValueError:
         seconds = 0.0
     if not 0 < seconds <= 3600:
-        raise InvalidReference(f"{TIMEOUT_ENV}={raw!r} is not a number of seconds between 0 and 3600")
+        raise InvalidConfiguration(f"{TIMEOUT_ENV}={raw!r} is not a number of seconds between 0 and 3600")
     return seconds
 
 
@@ -101,7 +94,7 @@ def proxy_environment() -> tuple[tuple[str, str], ...]:
     return tuple(found)
 
 
-def transport_key(settings: FeedSettings) -> TransportKey:
+def transport_key(settings: ConnectionSettings) -> TransportKey:
     """The transport configuration `settings` get in this environment, now."""
     if settings.insecure_skip_tls_verify:
         verify = "skip"
@@ -112,299 +105,7 @@ def transport_key(settings: FeedSettings) -> TransportKey:
     return TransportKey(verify, proxy_environment(), http_timeout_seconds())
 
 
-class RetryPolicy:
-    """Exponential backoff honouring `Retry-After`, bounded in attempts and in total time."""
-
-    def __init__(
-        self,
-        attempts: int = 4,
-        base_delay: float = 0.5,
-        max_delay: float = 10.0,
-        budget: float = 30.0,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.attempts = attempts
-        self.base_delay = base_delay
-        self.max_delay = max_delay
-        self.budget = budget
-        self.sleep = sleep
-
-    def delay(self, attempt: int, response: httpx.Response | None) -> float:
-        delay = float(min(self.max_delay, self.base_delay * 2.0**attempt))
-        if response is not None:
-            after = retry_after_seconds(response.headers.get("retry-after"))
-            if after is not None:
-                delay = after
-        return delay
-
-
-DEFAULT_POLICY = RetryPolicy()
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """`Retry-After` as seconds: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-# A body up to this size is read before a response is dropped, so its connection can be reused.
-DRAIN_LIMIT = 64 * 1024
-
-
-def release(response: httpx.Response) -> None:
-    """Close a response whose body is not wanted, keeping its connection for the next request.
-
-    A connection goes back to the pool only once the whole response went through it. Closing an
-    unread one (a HEAD included: its end of message is never read otherwise) drops the
-    connection, and the next request pays a new TCP (and TLS) handshake. Small bodies of a
-    declared length are read first; a large or open-ended one is not worth it.
-    """
-    try:
-        head = response.request.method == "HEAD"
-    except RuntimeError:  # straight from a transport (a retry): no request attached yet
-        head = False
-    try:
-        length = response.headers.get("content-length", "")
-        small = head or (length.isdigit() and int(length) <= DRAIN_LIMIT)
-        if small and not response.is_closed and not response.is_stream_consumed:
-            response.read()
-    except (httpx.HTTPError, httpx.StreamError):
-        pass  # the connection is gone anyway; the caller reports the status it already has
-    finally:
-        response.close()
-
-
-# -- deadlines -----------------------------------------------------------------------------
-#
-# httpx's timeouts apply to each socket operation: a server that sends one byte a second never
-# trips them, and holds a request for as long as it likes. A deadline bounds the whole exchange.
-# It is set per attempt by _DeadlineTransport and seen by the network streams below httpcore,
-# which cap every connect, TLS handshake, read and write at the time left. The body is read
-# after handle_request returns, by the caller, so the response stream carries the deadline
-# along and installs it again around each read. Why: docs/design.md.
-
-
-@dataclass(frozen=True)
-class Deadline:
-    seconds: float
-    at: float  # time.monotonic() when it passes
-
-    def left(self) -> float:
-        return self.at - time.monotonic()
-
-    @property
-    def message(self) -> str:
-        return f"the request did not complete within its deadline of {self.seconds:g} s"
-
-
-_DEADLINE: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar(
-    "dockerfeed_deadline", default=None
-)
-
-
-def _bounded(
-    op: Callable[[float | None], Any], timeout: float | None, late: type[httpcore.TimeoutException]
-) -> Any:
-    """Run a socket operation with its timeout capped at what is left of the current deadline."""
-    deadline = _DEADLINE.get()
-    if deadline is None:
-        return op(timeout)
-    left = deadline.left()
-    if left <= 0:
-        raise late(deadline.message)
-    capped = timeout is None or left < timeout
-    try:
-        return op(left if capped else timeout)
-    except httpcore.TimeoutException as e:
-        if capped:
-            raise late(deadline.message) from e
-        raise
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
-        self._inner = inner
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        data: bytes = _bounded(lambda t: self._inner.read(max_bytes, t), timeout, httpcore.ReadTimeout)
-        return data
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        _bounded(lambda t: self._inner.write(buffer, t), timeout, httpcore.WriteTimeout)
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.NetworkStream:
-        inner: httpcore.NetworkStream = _bounded(
-            lambda t: self._inner.start_tls(ssl_context, server_hostname, t), timeout, httpcore.ConnectTimeout
-        )
-        return _DeadlineStream(inner)
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
-
-
-class _DeadlineBackend(httpcore.NetworkBackend):
-    def __init__(self, inner: httpcore.NetworkBackend) -> None:
-        self._inner = inner
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        stream: httpcore.NetworkStream = _bounded(
-            lambda t: self._inner.connect_tcp(host, port, t, local_address, socket_options),
-            timeout,
-            httpcore.ConnectTimeout,
-        )
-        return _DeadlineStream(stream)
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.NetworkStream:
-        stream: httpcore.NetworkStream = _bounded(
-            lambda t: self._inner.connect_unix_socket(path, t, socket_options),
-            timeout,
-            httpcore.ConnectTimeout,
-        )
-        return _DeadlineStream(stream)
-
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
-
-
-class _DeadlineBody(httpx.SyncByteStream):
-    """A response body read under the deadline of the request that brought it."""
-
-    def __init__(self, inner: httpx.SyncByteStream, deadline: Deadline) -> None:
-        self._inner = inner
-        self._deadline = deadline
-
-    def __iter__(self) -> Iterator[bytes]:
-        chunks = iter(self._inner)
-        while True:
-            token = _DEADLINE.set(self._deadline)
-            try:
-                chunk = next(chunks, None)
-            finally:
-                _DEADLINE.reset(token)
-            if chunk is None:
-                return
-            yield chunk
-
-    def close(self) -> None:
-        self._inner.close()
-
-
-class _DeadlineTransport(httpx.BaseTransport):
-    """Gives each request sent through it (each attempt, below the retries) `seconds` in all."""
-
-    def __init__(self, inner: httpx.BaseTransport, seconds: float) -> None:
-        self.inner = inner
-        self.seconds = seconds
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        deadline = Deadline(self.seconds, time.monotonic() + self.seconds)
-        token = _DEADLINE.set(deadline)
-        try:
-            response = self.inner.handle_request(request)
-        finally:
-            _DEADLINE.reset(token)
-        if isinstance(response.stream, httpx.SyncByteStream):
-            response.stream = _DeadlineBody(response.stream, deadline)
-        return response
-
-    def close(self) -> None:
-        self.inner.close()
-
-
-def _with_deadlines(transport: httpx.HTTPTransport) -> httpx.HTTPTransport:
-    """Put the deadline streams under `transport`'s connection pool.
-
-    httpx does not take a network backend, httpcore's pools do: the pool is reached through
-    httpx's `_pool`, and every connection it opens from now on goes through the backend.
-    """
-    pool = getattr(transport, "_pool", None)
-    backend = getattr(pool, "_network_backend", None)
-    if not isinstance(backend, httpcore.NetworkBackend):
-        raise RuntimeError(
-            f"httpx {httpx.__version__} keeps its connection pool elsewhere; request deadlines "
-            "cannot be installed (registry/transport.py _with_deadlines needs updating)"
-        )
-    pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
-    return transport
-
-
-# -- retries -------------------------------------------------------------------------------
-
-_RETRIED = (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError, httpx.ConnectTimeout)
-
-
-class RetryTransport(httpx.BaseTransport):
-    """Retries 429/500/502/503/504 and connection failures for idempotent requests.
-
-    Retries have their own bound, `policy.budget` seconds from the first attempt: a retry only
-    starts while the wait before it still ends within the budget, and each attempt has its own
-    deadline, so a request with all its retries ends within budget + one deadline.
-    """
-
-    def __init__(self, inner: httpx.BaseTransport, policy: RetryPolicy | None = None) -> None:
-        self.inner = inner
-        self.policy = policy or DEFAULT_POLICY
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        # Token POSTs are retried too: a token grant has no side effect on the registry.
-        started = time.monotonic()
-        attempt = 0
-        while True:
-            try:
-                response = self.inner.handle_request(request)
-            except _RETRIED as e:
-                if attempt + 1 >= self.policy.attempts:
-                    raise
-                delay = self.policy.delay(attempt, None)
-                if time.monotonic() - started + delay > self.policy.budget:
-                    raise type(e)(
-                        f"{e} (gave up after {attempt + 1} attempts: the retries of one request have "
-                        f"{self.policy.budget:g} s in all)",
-                        request=request,
-                    ) from e
-            else:
-                if response.status_code not in RETRY_STATUSES or attempt + 1 >= self.policy.attempts:
-                    return response
-                delay = self.policy.delay(attempt, response)
-                if time.monotonic() - started + delay > self.policy.budget:
-                    return response
-                release(response)
-            self.policy.sleep(delay)
-            attempt += 1
-
-    def close(self) -> None:
-        self.inner.close()
-
-
-_lock = threading.Lock()
-_clients: dict[TransportKey, httpx.Client] = {}
-# Tests install a transport factory here to replay recorded behaviour of remote registries.
-transport_factory: Callable[[FeedSettings], httpx.BaseTransport] | None = None
-
-
-def _ssl_context(settings: FeedSettings) -> ssl.SSLContext | bool:
+def _ssl_context(settings: ConnectionSettings) -> ssl.SSLContext | bool:
     if settings.insecure_skip_tls_verify:
         return False
     if settings.ca_certificate:
@@ -414,7 +115,7 @@ def _ssl_context(settings: FeedSettings) -> ssl.SSLContext | bool:
         try:
             ctx.load_verify_locations(cadata=settings.ca_certificate)
         except (ssl.SSLError, ValueError) as e:
-            raise InvalidReference(
+            raise InvalidConfiguration(
                 f"caCertificate is not a usable PEM certificate ({e}); give the CA certificate that "
                 "signed the registry's certificate, including the BEGIN/END CERTIFICATE lines"
             ) from None
@@ -424,7 +125,7 @@ def _ssl_context(settings: FeedSettings) -> ssl.SSLContext | bool:
 
 def _http_transport(verify: ssl.SSLContext | bool, proxy: str | None) -> httpx.HTTPTransport:
     limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
-    return _with_deadlines(httpx.HTTPTransport(verify=verify, trust_env=True, limits=limits, proxy=proxy))
+    return with_deadlines(httpx.HTTPTransport(verify=verify, trust_env=True, limits=limits, proxy=proxy))
 
 
 # no_proxy matching as urllib does it (host, host:port, .domain, *); not in the type stubs.
@@ -476,7 +177,7 @@ class _RoutingTransport(httpx.BaseTransport):
                 try:
                     transport = _http_transport(self._verify if tls else False, proxy)
                 except (ValueError, ImportError, httpx.InvalidURL) as e:
-                    raise InvalidReference(
+                    raise InvalidConfiguration(
                         f"the proxy {_redacted(proxy or '')} for {scheme} URLs (from {scheme}_proxy or "
                         f"all_proxy in the environment) is not usable: {e}; give an http:// or https:// "
                         "proxy URL, or add the registry to no_proxy"
@@ -497,40 +198,34 @@ class _RoutingTransport(httpx.BaseTransport):
             self._transports.clear()
 
 
-def get_client(settings: FeedSettings, key: TransportKey | None = None) -> httpx.Client:
-    """The shared client for this transport configuration (created on first use).
-
-    `key` is `transport_key(settings)`, passed when the caller has it already.
-    """
-    if key is None:
-        key = transport_key(settings)
-    with _lock:
-        client = _clients.get(key)
-        if client is None:
-            if transport_factory is not None:
-                inner: httpx.BaseTransport = transport_factory(settings)
-            else:
-                inner = _RoutingTransport(_ssl_context(settings), dict(key.proxies))
-            client = httpx.Client(
-                transport=RetryTransport(_DeadlineTransport(inner, key.timeout)),
-                timeout=http_timeout(key.timeout),
-                follow_redirects=True,
-                headers={"User-Agent": USER_AGENT},
-                trust_env=True,
-            )
-            _clients[key] = client
-        return client
+def build_client(
+    settings: ConnectionSettings,
+    key: TransportKey,
+    retry: RetryPolicy,
+    inner: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    """A new client for `key` (`transport_key(settings)`): retries over deadlines over `inner`,
+    by default the routing transport with the settings' TLS trust and the key's proxies."""
+    if inner is None:
+        inner = _RoutingTransport(_ssl_context(settings), dict(key.proxies))
+    return httpx.Client(
+        transport=RetryTransport(DeadlineTransport(inner, key.timeout), retry),
+        timeout=http_timeout(key.timeout),
+        follow_redirects=True,
+        headers={"User-Agent": USER_AGENT},
+        trust_env=True,
+    )
 
 
-def reset_clients() -> None:
-    """Close every pooled client and forget what hosts and tokens were learned (tests, forks)."""
-    from dockerfeed.registry.auth import HOSTS, TOKENS
-    from dockerfeed.registry.client import PAGE_SIZES_LEARNED
-
-    with _lock:
-        for client in _clients.values():
-            client.close()
-        _clients.clear()
-    HOSTS.clear()
-    TOKENS.clear()
-    PAGE_SIZES_LEARNED.clear()
+__all__ = [
+    "CONNECT_LIMIT",
+    "DEFAULT_TIMEOUT",
+    "TIMEOUT_ENV",
+    "USER_AGENT",
+    "TransportKey",
+    "build_client",
+    "http_timeout",
+    "http_timeout_seconds",
+    "proxy_environment",
+    "transport_key",
+]

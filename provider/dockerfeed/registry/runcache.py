@@ -1,0 +1,66 @@
+"""Answers kept for the length of a run: tag listings and manifest digests, single flight per key.
+
+A Pulumi run resolves many ImageVersions in one provider process; one listing per repository per
+run is enough, and a run is short. Keys hold the whole connection identity (identity.py): two
+feeds share an answer only when every setting that could change it is the same.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Hashable
+from typing import TypeVar
+
+from dockerfeed.registry.identity import ConnectionIdentity
+
+LISTING_TTL = 30.0
+
+T = TypeVar("T")
+
+# ("tags", connection, repository) or ("digest", connection, repository, tag).
+RunKey = tuple[str, ConnectionIdentity, str] | tuple[str, ConnectionIdentity, str, str]
+
+
+class Memo:
+    """Values computed once per key (concurrent callers wait for the one computation), each kept
+    for `ttl` seconds (None: for the life of the memo)."""
+
+    def __init__(self, ttl: float | None) -> None:
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._entries: dict[Hashable, tuple[float, object]] = {}
+        self._key_locks: dict[Hashable, threading.Lock] = {}
+
+    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        with self._lock:
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            hit = self._entries.get(key)
+            if hit is not None and (self.ttl is None or time.monotonic() - hit[0] < self.ttl):
+                value: T = hit[1]  # type: ignore[assignment]  # stored by this key's compute
+                return value
+            value = compute()
+            self._entries[key] = (time.monotonic(), value)
+            return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._key_locks.clear()
+
+
+class RunCache(Memo):
+    """Tag listings and manifest digests of a run (LISTING_TTL each)."""
+
+    def __init__(self, ttl: float = LISTING_TTL) -> None:
+        super().__init__(ttl)
+
+    def tags(self, connection: ConnectionIdentity, repo: str, compute: Callable[[], list[str]]) -> list[str]:
+        return self.get(("tags", connection, repo), compute)
+
+    def digest(self, connection: ConnectionIdentity, repo: str, tag: str, compute: Callable[[], str]) -> str:
+        return self.get(("digest", connection, repo, tag), compute)
+
+
+__all__ = ["LISTING_TTL", "Memo", "RunCache", "RunKey"]

@@ -1,0 +1,135 @@
+"""The Session owns the registry client's process state (issue 12). Replayed through
+httpx.MockTransport."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import httpx
+import pytest
+
+from dockerfeed.registry import (
+    BadCredentials,
+    ConnectionSettings,
+    Registry,
+    Session,
+    default_session,
+)
+from dockerfeed.registry import session as registry_session
+from dockerfeed.registry.retry import RetryPolicy
+from dockerfeed.resolve import resolve_image
+from dockerfeed.versions import VersionRule
+from tests.support.recorded import V2
+
+FEED = "https://r.example.com"
+DIGEST = "sha256:" + "b" * 64
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="https://auth.example.com/token",service="r"'}
+
+
+def bearer(seen: list[httpx.Request]) -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.host == "auth.example.com":
+            return httpx.Response(200, json={"token": f"t{len(seen)}", "expires_in": 300})
+        if not request.headers.get("authorization", "").startswith("Bearer "):
+            return httpx.Response(401, headers={**V2, **CHALLENGE})
+        if request.url.path.endswith("/tags/list"):
+            return httpx.Response(200, headers=V2, json={"tags": ["1.0.0", "1.1.0"]})
+        if "/manifests/" in request.url.path:
+            return httpx.Response(200, headers={**V2, "Docker-Content-Digest": DIGEST})
+        return httpx.Response(200, headers=V2)
+
+    return httpx.MockTransport(handler)
+
+
+# --- the session owns the state ------------------------------------------------------------------
+
+
+def test_a_registry_uses_the_session_it_is_given_and_not_the_default() -> None:
+    seen: list[httpx.Request] = []
+    mine = Session(transport=bearer(seen), retry=RetryPolicy(sleep=lambda _s: None))
+    assert Registry(ConnectionSettings(FEED), mine).list_tags("app") == ["1.0.0", "1.1.0"]
+    assert len(seen) == 3  # ping (which learns the realm), token, listing
+    assert Registry(ConnectionSettings(FEED), mine).session is mine
+    assert Registry(ConnectionSettings(FEED)).session is default_session() is not mine
+
+
+def test_sessions_share_nothing_and_reset_forgets_everything() -> None:
+    seen: list[httpx.Request] = []
+    one = Session(transport=bearer(seen))
+    two = Session(transport=bearer(seen))
+    rule = VersionRule.build()
+    resolve_image(ConnectionSettings(FEED), "app", rule, cached=True, session=one)
+    first = len(seen)
+    resolve_image(ConnectionSettings(FEED), "app", rule, cached=True, session=one)
+    assert len(seen) == first, "a warm session answers from its run cache"
+    resolve_image(ConnectionSettings(FEED), "app", rule, cached=True, session=two)
+    assert len(seen) == 2 * first, "another session pings, fetches a token and lists again"
+    one.reset()
+    resolve_image(ConnectionSettings(FEED), "app", rule, cached=True, session=one)
+    assert len(seen) == 3 * first
+
+
+def test_the_default_session_is_reset_in_one_call() -> None:
+    seen: list[httpx.Request] = []
+    previous = registry_session.set_default_session(Session(transport=bearer(seen)))
+    try:
+        Registry(ConnectionSettings(FEED)).list_tags("app")
+        warm = len(seen)
+        Registry(ConnectionSettings(FEED)).list_tags("app")
+        assert len(seen) == warm + 1, "warm: one listing, no ping, no token"
+        registry_session.reset()
+        Registry(ConnectionSettings(FEED)).list_tags("app")
+        assert len(seen) == 2 * warm + 1, "after reset: ping, token and listing again"
+    finally:
+        registry_session.set_default_session(previous).reset()
+
+
+# --- credentials resolved once per session ---------------------------------------------------------
+
+
+def helper_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str) -> Path:
+    """A Docker config naming the credential helper `counting`, and a log of its runs."""
+    log = tmp_path / "runs.log"
+    helper = tmp_path / "bin" / "docker-credential-counting"
+    helper.parent.mkdir()
+    helper.write_text(f"#!/bin/sh\necho run >> {log}\n{script}\n")
+    helper.chmod(helper.stat().st_mode | stat.S_IEXEC)
+    (tmp_path / "config.json").write_text(json.dumps({"credHelpers": {"r.example.com": "counting"}}))
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    monkeypatch.setenv("PATH", f"{helper.parent}{os.pathsep}{os.environ['PATH']}")
+    return log
+
+
+def test_a_credential_helper_runs_once_per_session_and_registry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = helper_config(
+        tmp_path, monkeypatch, """echo '{"ServerURL":"r.example.com","Username":"ci","Secret":"s3cret"}'"""
+    )
+    session = Session(transport=bearer([]))
+    settings = ConnectionSettings(FEED, use_docker_config=True)
+    for _ in range(5):  # five ImageVersions of one feed
+        assert Registry(settings, session).credentials is not None
+    assert log.read_text().count("run") == 1
+    assert Registry(settings, Session(transport=bearer([]))).credentials is not None
+    assert log.read_text().count("run") == 2, "another session asks the helper again"
+    # A rewritten config.json is read (and its helper run) again.
+    (tmp_path / "config.json").write_text(json.dumps({"credHelpers": {"r.example.com": "counting"}, "x": 1}))
+    Registry(settings, session)
+    assert log.read_text().count("run") == 3
+
+
+def test_a_failing_credential_helper_is_not_run_again_for_each_resolve(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = helper_config(tmp_path, monkeypatch, "echo 'keychain locked' >&2; exit 3")
+    session = Session(transport=bearer([]))
+    settings = ConnectionSettings(FEED, use_docker_config=True)
+    for _ in range(3):
+        with pytest.raises(BadCredentials, match="failed with exit code 3"):
+            Registry(settings, session)
+    assert log.read_text().count("run") == 1

@@ -21,6 +21,7 @@ unit: bootstrap
 lint: bootstrap
 	@.venv/bin/ruff check provider sdk tests scripts benchmarks examples
 	@.venv/bin/mypy
+	@$(PY) -m pytest -q -p no:cacheprovider tests/unit/test_import_graph.py  # the layers of docs/design.md
 
 # Everything generated from schema.json (docs/design.md, "One contract"); CI fails on a diff.
 codegen: bootstrap

@@ -1,5 +1,5 @@
-"""The Session owns the registry client's process state (issue 12). Replayed through
-httpx.MockTransport."""
+"""The Session owns the registry client's process state (issue 12), and error messages carry the
+registry's own errors[] words. Replayed through httpx.MockTransport."""
 
 from __future__ import annotations
 
@@ -12,13 +12,18 @@ import httpx
 import pytest
 
 from dockerfeed.registry import (
+    AccessDenied,
     BadCredentials,
     ConnectionSettings,
+    CredentialsRequired,
+    NotFound,
     Registry,
+    RegistryError,
     Session,
     default_session,
 )
 from dockerfeed.registry import session as registry_session
+from dockerfeed.registry._http import registry_errors
 from dockerfeed.registry.retry import RetryPolicy
 from dockerfeed.resolve import resolve_image
 from dockerfeed.versions import VersionRule
@@ -133,3 +138,60 @@ def test_a_failing_credential_helper_is_not_run_again_for_each_resolve(
         with pytest.raises(BadCredentials, match="failed with exit code 3"):
             Registry(settings, session)
     assert log.read_text().count("run") == 1
+
+
+# --- the registry's own words ----------------------------------------------------------------------
+
+
+def errors_body(code: str, message: str) -> dict[str, object]:
+    return {"errors": [{"code": code, "message": message, "detail": {"secret": "never shown"}}]}
+
+
+def answering(status: int, body: object, headers: dict[str, str] | None = None) -> Session:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v2/":
+            return httpx.Response(200, headers=V2)
+        return httpx.Response(status, headers={**V2, **(headers or {})}, json=body)
+
+    return Session(transport=httpx.MockTransport(handler), retry=RetryPolicy(attempts=1))
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "message", "kind"),
+    [
+        (404, "NAME_UNKNOWN", "repository name not known to registry", NotFound),
+        (401, "UNAUTHORIZED", "authentication required", CredentialsRequired),
+        (403, "DENIED", "requested access to the resource is denied", AccessDenied),
+        (500, "UNKNOWN", "unknown error", RegistryError),
+    ],
+)
+def test_errors_name_the_registrys_own_code_and_message(
+    status: int, code: str, message: str, kind: type[RegistryError]
+) -> None:
+    session = answering(status, errors_body(code, message))
+    with pytest.raises(kind) as e:
+        Registry(ConnectionSettings(FEED), session).list_tags("demo/app")
+    text = str(e.value)
+    assert f"answered {status}" in text or f"answered HTTP {status}" in text, text
+    assert f"(the registry said: {code}: {message})" in text, text
+    assert "never shown" not in text
+
+
+def test_credentials_never_reach_an_error_even_when_the_registry_echoes_them() -> None:
+    basic = {"WWW-Authenticate": 'Basic realm="r"'}
+    session = answering(401, errors_body("UNAUTHORIZED", "bad password"), basic)
+    settings = ConnectionSettings(FEED, username="ci", password="hunter2-pw")
+    with pytest.raises(BadCredentials) as e:
+        Registry(settings, session).list_tags("demo/app")
+    assert "UNAUTHORIZED: bad password" in str(e.value) and "hunter2-pw" not in str(e.value)
+
+
+def test_errors_bodies_that_say_nothing_usable_add_nothing() -> None:
+    assert registry_errors(b"<html>500</html>") == ""
+    assert registry_errors(b'{"errors": "DENIED"}') == ""
+    assert registry_errors(b'{"errors": [1, {"code": 7}, {"message": " "}]}') == ""
+    assert registry_errors(b"[" * 100_000) == ""  # RecursionError in json: refused too
+    said = registry_errors(json.dumps(errors_body("DENIED", "no\x1b[31m" + "x" * 500)).encode())
+    assert "\x1b" not in said and said.startswith("DENIED: no [31m") and len(said) < 250
+    many = {"errors": [{"code": f"C{i}", "message": "m"} for i in range(10)]}
+    assert registry_errors(json.dumps(many).encode()) == "C0: m; C1: m; C2: m"

@@ -1,7 +1,7 @@
 """The bottom of the registry client: what every layer does with an httpx response.
 
-Releasing a response so its connection is reused, reading a body under a size cap, and parsing
-a JSON object. Nothing here knows about auth,
+Releasing a response so its connection is reused, reading a body under a size cap, parsing a
+JSON object, and reading the registry's own `errors[]` body. Nothing here knows about auth,
 retries or operations; everything above imports it. See docs/design.md, "registry/ in layers".
 """
 
@@ -160,17 +160,63 @@ def read_json(response: httpx.Response, limit: int, what: str, seconds: float) -
         raise ProtocolError(f"{what} answered {response.status_code} with {e.reason}") from None
 
 
+def registry_errors(body: bytes) -> str:
+    """The registry's own words from an error body (distribution's `{"errors": [{code, message}]}`).
+
+    "DENIED: requested access to the resource is denied; …" or "" when the body holds none.
+    Registries put the most useful line there (DENIED, NAME_UNKNOWN, TOOMANYREQUESTS), and it
+    never holds our credentials. Text is shortened and stripped of control characters: the body
+    comes from the network.
+    """
+    try:
+        data = json_object(body)
+    except NotAnObject:
+        return ""
+    errors = data.get("errors")
+    if not isinstance(errors, list):
+        return ""
+    said: list[str] = []
+    for entry in errors[:3]:
+        if not isinstance(entry, dict):
+            continue
+        code, message = entry.get("code"), entry.get("message")
+        parts = [_printable(p) for p in (code, message) if isinstance(p, str) and p.strip()]
+        if parts:
+            said.append(": ".join(parts))
+    return "; ".join(said)
+
+
+def _printable(text: str, limit: int = 200) -> str:
+    clean = "".join(c if c.isprintable() else " " for c in text.strip())
+    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+
+
+def error_body(response: httpx.Response) -> str:
+    """Release a failed response and return its registry's errors[] ("" when none was read).
+
+    Only a body `release` reads anyway (of a small declared length) is looked at: waiting for an
+    open-ended error body would make a failure slower than the answer that reported it.
+    """
+    release(response)
+    try:
+        return registry_errors(response.content)
+    except httpx.ResponseNotRead:
+        return ""
+
+
 __all__ = [
     "CONNECT_LIMIT",
     "DRAIN_LIMIT",
     "TIMEOUT_ENV",
     "NotAnObject",
     "TooLarge",
+    "error_body",
     "has_request",
     "json_object",
     "read_body",
     "read_capped",
     "read_json",
+    "registry_errors",
     "release",
     "timed_out",
 ]

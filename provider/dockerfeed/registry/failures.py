@@ -1,5 +1,5 @@
 """Every error a request can end in, built in one place: from the status of a final response
-from a transport failure (DNS, TLS, proxy, refused
+(with the registry's own `errors[]` words), from a transport failure (DNS, TLS, proxy, refused
 connection, deadline), and from a token service's refusal.
 
 Messages say what was tried, what came back and what to do, and are built from URLs, status
@@ -12,7 +12,7 @@ import ssl
 
 import httpx
 
-from dockerfeed.registry._http import has_request, release, timed_out
+from dockerfeed.registry._http import error_body, has_request, release, timed_out
 from dockerfeed.registry.challenge import challenges_of, refusal
 from dockerfeed.registry.credentials import Credentials
 from dockerfeed.registry.errors import (
@@ -34,11 +34,16 @@ def who(credentials: Credentials | None) -> str:
     return credentials.describe() if credentials else "anonymous access"
 
 
+def said(registry_words: str) -> str:
+    """The registry's errors[] as the last words of a message ("" when it said nothing)."""
+    return f" (the registry said: {registry_words})" if registry_words else ""
+
+
 def from_status(response: httpx.Response, what: str, credentials: Credentials | None) -> RegistryError:
     """The error of a final non-success answer to `what` ("GET https://…"); releases it."""
     status = response.status_code
     challenges = challenges_of(response) if status == 401 else []
-    release(response)
+    words = said(error_body(response))
     if status == 401:
         refused = refusal(challenges)
         if refused is not None and credentials:
@@ -50,25 +55,25 @@ def from_status(response: httpx.Response, what: str, credentials: Credentials | 
                 ask = f"ask for the permission {' '.join(scopes) or 'it needs'}"
             return AccessDenied(
                 f"{what} answered 401 insufficient_scope: {credentials.describe()} was accepted "
-                f"but has no permission for this; {ask}"
+                f"but has no permission for this; {ask}{words}"
             )
         if credentials is None:
             return CredentialsRequired(
                 f"{what} answered 401: this registry needs credentials; give username and "
-                f"password (or useDockerConfig; --docker-config on the command line)"
+                f"password (or useDockerConfig; --docker-config on the command line){words}"
             )
         return BadCredentials(
-            f"{what} answered 401 for {credentials.describe()} — check the password or token"
+            f"{what} answered 401 for {credentials.describe()} — check the password or token{words}"
         )
     if status == 403:
         return AccessDenied(
-            f"{what} answered 403: {who(credentials)} is authenticated but not allowed to do this"
+            f"{what} answered 403: {who(credentials)} is authenticated but not allowed to do this{words}"
         )
     if status == 404:
-        return NotFound(f"{what} answered 404")
+        return NotFound(f"{what} answered 404{words}")
     if status == 429:
         return rate_limited(response, what)
-    return RegistryError(f"{what} answered HTTP {status}")
+    return RegistryError(f"{what} answered HTTP {status}{words}")
 
 
 def rate_limited(response: httpx.Response, what: str) -> RateLimited:
@@ -194,4 +199,4 @@ def _tls_advice(upper: str, host: str, own_ca: bool) -> str:
     )
 
 
-__all__ = ["from_status", "from_transport", "rate_limited", "token_refused", "who"]
+__all__ = ["from_status", "from_transport", "rate_limited", "said", "token_refused", "who"]

@@ -16,9 +16,10 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
-from dockerfeed.registry._http import release
+from dockerfeed.registry._http import error_body, release
 from dockerfeed.registry.connection import Connection
 from dockerfeed.registry.errors import ListingIncomplete, NotFound, ProtocolError
+from dockerfeed.registry.failures import said
 from dockerfeed.registry.hosts import PageSizes
 from dockerfeed.registry.identity import ConnectionIdentity
 from dockerfeed.registry.ping import ensure_pinged
@@ -240,11 +241,10 @@ def paged(conn: Connection, path: str, key: str, scopes: tuple[str, ...], what: 
             release(r)
             continue
         if r.status_code == 404:
-            release(r)
             missing = "the repository does not exist" if key == "tags" else "there is no catalog"
             raise NotFound(
                 f"GET {url} answered 404: {missing} on {conn.address.base_url} (or it is not visible "
-                f"to {conn.who})"
+                f"to {conn.who}){said(error_body(r))}"
             )
         if r.status_code != 200:
             conn.fail(r, f"GET {url}")

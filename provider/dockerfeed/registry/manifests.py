@@ -13,9 +13,10 @@ import hashlib
 import re
 from typing import Any
 
-from dockerfeed.registry._http import NotAnObject, json_object, release
+from dockerfeed.registry._http import NotAnObject, error_body, json_object, release
 from dockerfeed.registry.connection import Connection
 from dockerfeed.registry.errors import NotFound, ProtocolError, Unsupported
+from dockerfeed.registry.failures import said
 from dockerfeed.registry.ping import ensure_pinged
 from dockerfeed.registry.platforms import Platform
 from dockerfeed.registry.reference import check_reference, check_repository, normalize_image
@@ -60,8 +61,7 @@ def get_manifest(conn: Connection, repo: str, reference: str) -> tuple[str, dict
     url = conn.address.url(f"/v2/{check_repository(repo)}/manifests/{check_reference(reference)}")
     r = conn.send("GET", url, scopes=(f"repository:{repo}:pull",), headers={"Accept": MANIFEST_ACCEPT})
     if r.status_code == 404:
-        release(r)
-        raise NotFound(f"GET {url} answered 404: {repo}:{reference} does not exist")
+        raise NotFound(f"GET {url} answered 404: {repo}:{reference} does not exist{said(error_body(r))}")
     if r.status_code != 200:
         conn.fail(r, f"GET {url}")
     header = r.headers.get("docker-content-digest", "")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from dockerfeed import sources
-from dockerfeed.registry import FeedSettings, Registry
+from dockerfeed.registry import ConnectionSettings, Registry
 from dockerfeed.sources import CredentialSpec, RegistryHost, Resolved, SourceCache, SourceError
 from tests.support import images
 from tests.support.cloud import AWS_ACCOUNT, AWS_REGION, GoogleTokenEndpoint, MotoECR
@@ -43,7 +43,7 @@ def token_registry(start_registry: Callable[..., RegistryServer], users: dict[st
 
 def pull_tags(reg: RegistryServer, answer: Resolved, repo: str) -> list[str]:
     """List tags with what a source answered (as the client will once the seam takes a source)."""
-    settings = FeedSettings(reg.url, username=answer.username, password=answer.secret)
+    settings = ConnectionSettings(reg.url, username=answer.username, password=answer.secret)
     return sorted(Registry(settings).list_tags(repo))
 
 

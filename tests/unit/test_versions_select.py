@@ -526,3 +526,22 @@ def test_one_pass_over_the_list_finds_what_each_search_finds(
         value = m.group(group) if (m is not None and group) else (text if m is not None else None)
         expected.append(value)
     assert got == expected, (pattern, patterns._line_safe(pattern))
+
+
+@pytest.mark.parametrize(
+    ("pattern", "prefix"),
+    [
+        (r"^1\.4\.(?<version>\d+)$", "1.4."),
+        (r"^ab*", "a"),  # the repeated `b` may be absent
+        (r"^v?1", ""),
+        (r"(?i)^abc", ""),  # case-insensitive: `ABC` matches too
+        (r"^a|b", ""),  # the anchor binds one alternative only
+        (r"a^", ""),
+        (r"^(?:ab)c", "abc"),  # a plain group is flattened by the parser
+        (r"[", ""),  # not a pattern the stdlib parser reads
+    ],
+)
+def test_anchored_prefix_is_what_every_match_starts_with(pattern: str, prefix: str) -> None:
+    from dockerfeed.versions import patterns
+
+    assert patterns._anchored_prefix(pattern) == prefix

@@ -19,7 +19,7 @@ import time
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, compress, repeat
 from typing import Any, cast
 
 import regex
@@ -140,6 +140,28 @@ _NEWLINE = 10
 _NO_NEWLINE_CATEGORIES = frozenset(("CATEGORY_DIGIT", "CATEGORY_WORD", "CATEGORY_NOT_SPACE"))
 # The .NET group syntax `regex` takes and Python's parser does not (for the analysis only).
 _DOTNET_GROUP = regex.compile(r"(?<!\\)\(\?<(?=[A-Za-z_])")
+
+
+def _anchored_prefix(pattern: str) -> str:
+    r"""The literal text every match must start the searched text with (`^1\.4\.` → "1.4."), or
+    "" when there is none: only texts starting with it need a search."""
+    try:
+        c: Any = importlib.import_module("re._constants")
+        sre: Any = importlib.import_module("re._parser")
+        parsed = sre.parse(_DOTNET_GROUP.sub("(?P<", pattern))
+    except Exception:
+        return ""
+    if parsed.state.flags & c.SRE_FLAG_IGNORECASE:
+        return ""
+    items = list(parsed)
+    if not items or items[0] != (c.AT, c.AT_BEGINNING):
+        return ""
+    prefix = []
+    for op, arg in items[1:]:
+        if op is not c.LITERAL:
+            break
+        prefix.append(chr(arg))
+    return "".join(prefix)
 
 
 def _line_safe(pattern: str) -> bool:
@@ -277,7 +299,12 @@ class ListMatcher:
         return self._table
 
     def _one_pass(self) -> dict[str, str | None] | None:
-        texts = self._list
+        texts: Sequence[str] = self._list
+        prefix = _anchored_prefix(self._pattern.text)
+        if prefix:
+            texts = list(compress(texts, map(str.startswith, texts, repeat(prefix))))
+            if not texts:
+                return {}
         joined = "\n".join(texts)
         left = self.budget.deadline - time.monotonic()
         if left <= 0 or joined.count("\n") != len(texts) - 1:

@@ -155,7 +155,8 @@ def _winner(tags: tuple[str, ...], rule: VersionRule, current: str | None, budge
         assert checks.include is not None
         table = checks.include.table() if len(tags) >= BATCH_FROM else None
         if table is not None:
-            pairs = [(tag, text) for tag in tags if (text := table.get(tag)) is not None]
+            # The table holds the matching tags only (once each): the winner is the same.
+            pairs = [(tag, text) for tag, text in table.items() if text is not None]
         else:
             pairs = [(tag, text) for tag in tags if (text := checks.text_of(tag)) is not None]
         tags = tuple(p[0] for p in pairs)

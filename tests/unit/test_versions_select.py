@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dockerfeed.versions import Reason, Selection, VersionRule, select_latest, strategies
+from dockerfeed.versions import Reason, Selection, VersionRule, select_latest
+from dockerfeed.versions.strategies import by_major
 
 # Shapes of real official-image tag lists (hand-written, abridged).
 NGINX = [
@@ -400,8 +401,8 @@ def _select_grouped(
     tags: list[str], rule: VersionRule, current: str | None, batch_from: int, first_window: int = 21
 ) -> Selection:
     with (
-        patch.object(strategies, "BATCH_FROM", batch_from),
-        patch.object(strategies, "_FIRST_WINDOW", first_window),
+        patch.object(by_major, "BATCH_FROM", batch_from),
+        patch.object(by_major, "_FIRST_WINDOW", first_window),
     ):
         return select_latest(tags, rule, current=current)
 
@@ -433,7 +434,7 @@ def test_grouping_by_major_on_a_long_realistic_list() -> None:
         | {f"2024.{m:02d}.{d:02d}.1" for m in range(1, 13) for d in range(1, 29)}
         | {"latest", "main-3f9a2c1", "3f9a2c1", "sha256-0a1b.sig"}
     )
-    assert len(tags) > strategies.BATCH_FROM
+    assert len(tags) > by_major.BATCH_FROM
     rules: list[dict[str, object]] = [
         {},
         {"version_range": "[1.0,20.0)", "pre_release_tag": "^$"},

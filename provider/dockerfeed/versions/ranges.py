@@ -302,7 +302,7 @@ class _Parser:
         strategy = self.strategy
         if len(raw_parts) > strategy.max_parts:
             raise self.fail(at, f"'{word}' has more than {strategy.max_parts} numbers")
-        exact_key: SortKey = None
+        exact_key: SortKey | None = None
         if not wildcard:
             exact_key = self.bound_key(word, at, interval=False)
         # A version with a pre-release, or with every number given, is exact; others are
@@ -318,25 +318,31 @@ class _Parser:
         def bump(index: int) -> tuple[int, ...]:
             return (*parts[:index], parts[index] + 1)
 
+        def exact_bound() -> SortKey:
+            assert exact_key is not None  # an exact version is no wildcard: its bound was read
+            return exact_key
+
+        def after() -> SortKey:  # just above all completions of a partial version
+            return strategy.floor_key(bump(k - 1))
+
         if k == 0:  # `*`, `x`, `^*`, `>=*`: every version; `>*`, `<*`: none
             if op in (">", "<"):
                 raise self.fail(at, f"'{op}{word}' matches nothing")
             return _EVERYTHING
-        low_key = exact_key if exact else strategy.release_key(parts)
-        after = None if exact else strategy.floor_key(bump(k - 1))  # just above all completions
+        low_key = exact_bound() if exact else strategy.release_key(parts)
         if op in ("", "="):
             if exact:
-                return Interval((exact_key, True), (exact_key, True))
-            return Interval((low_key, True), (after, False))
+                return Interval((exact_bound(), True), (exact_bound(), True))
+            return Interval((low_key, True), (after(), False))
         if op == ">=":
             return Interval((low_key, True), None)
         if op == ">":
-            return Interval((exact_key, False), None) if exact else Interval((after, True), None)
+            return Interval((exact_bound(), False), None) if exact else Interval((after(), True), None)
         if op == "<=":
-            return Interval(None, (exact_key, True)) if exact else Interval(None, (after, False))
+            return Interval(None, (exact_bound(), True)) if exact else Interval(None, (after(), False))
         if op == "<":
             if rest:
-                return Interval(None, (exact_key, False))
+                return Interval(None, (exact_bound(), False))
             return Interval(None, (strategy.floor_key(parts), False))
         if op == "^":
             nonzero = next((i for i, p in enumerate(parts) if p != 0), k - 1)

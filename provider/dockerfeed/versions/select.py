@@ -2,7 +2,7 @@
 
 The winner path keeps only the best key so far and consults filters, range and pre-release rule
 only for a tag that would beat it; on long lists the strategy scans the tags of the highest
-leading `major.minor` first and stops at the first winner (strategies.py, `_best_by_major`).
+leading `major.minor` first and stops at the first winner (strategies/by_major.py).
 Counts, the eligible list and per-tag reasons (for `explain`, `pick --all` and `pick --json`)
 come from a second, complete pass run on demand, so resolving an image with 100,000 tags does
 not pay for them. Each pass matches the user's patterns under one time budget (patterns.py);

@@ -1,0 +1,74 @@
+"""octopus — Octopus Deploy's parser and order (versions/octopus.py), the default strategy."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from dockerfeed.versions.octopus import MAX_PART, MAX_TEXT, floor_key, octopus_key, parse_octopus, release_key
+from dockerfeed.versions.strategies.base import Strategy
+from dockerfeed.versions.strategies.keys import Accept, Best, Scanner, ScanResult, SortKey, SpanFilter
+from dockerfeed.versions.strategies.octopus_fast import scan_best
+
+
+class OctopusStrategy(Strategy):
+    name = "octopus"
+    full_parts = 4
+    leading_major = True
+    max_number: int | None = MAX_PART
+
+    def scanner(self, variant: str | None, current: str | None) -> Scanner:
+        def scan(text: str) -> ScanResult:
+            parsed = octopus_key(text)
+            return None if parsed is None else parsed[0]
+
+        return scan
+
+    def label(self, text: str) -> str:
+        parsed = octopus_key(text)
+        if parsed is None:
+            return ""
+        _, prerelease, metadata = parsed
+        return prerelease + "+" + metadata if metadata else prerelease
+
+    def _scan_best(
+        self,
+        tags: Sequence[str],
+        texts: Sequence[str],
+        accept: Accept,
+        *,
+        variant: str | None,
+        current: str | None,
+        span_filter: SpanFilter | None,
+    ) -> Best:
+        return scan_best(tags, texts, accept, span_filter)
+
+    def bound(self, text: str) -> tuple[SortKey, bool]:
+        version = parse_octopus(text)
+        if version is None:
+            raise ValueError(f"'{text}' is not a version Octopus can read")
+        return version.key, bool(version.prerelease)
+
+    def release_key(self, parts: tuple[int, ...]) -> SortKey:
+        return release_key(parts)
+
+    def floor_key(self, parts: tuple[int, ...]) -> SortKey:
+        return floor_key(parts)
+
+    def display(self, text: str) -> str:
+        version = parse_octopus(text)
+        return version.display() if version else text
+
+    def describe(self, text: str) -> dict[str, object]:
+        version = parse_octopus(text)
+        return version.as_dict() if version else {}
+
+    def why_not(self, text: str) -> str:
+        if len(text) > MAX_TEXT:
+            return f"longer than {MAX_TEXT} characters, which no Docker tag is"
+        if not text.strip(" "):
+            return "blank"
+        bad = sorted(set(re.findall(r"[^A-Za-z0-9.\-_\\+ vV]", text)))
+        if bad:
+            return f"contains {' '.join(repr(c) for c in bad)}, which Octopus versions cannot"
+        return "numbers above 2147483647, or spaces inside the label, are not Octopus versions"

@@ -121,6 +121,7 @@ ODD_RULES = {
     "semver, no rule": VersionRule.build(strategy="semver"),
     "pep440, no rule": VersionRule.build(strategy="pep440"),
     "numerical, no rule": VersionRule.build(strategy="numerical"),
+    "alphabetical, no rule": VersionRule.build(strategy="alphabetical"),
 }
 
 
@@ -149,16 +150,19 @@ def odd_tags(count: int, seed: int = 11) -> list[str]:
     return sorted(tags)
 
 
-def median_ms(tags: list[str], rule: VersionRule, repeat: int) -> tuple[float, str]:
+def median_ms(tags: list[str], rule: VersionRule, repeat: int) -> tuple[float, float, str]:
+    """Median wall and process CPU milliseconds of `select_latest`, and the winner."""
     times: list[float] = []
+    cpu: list[float] = []
     winner = ""
     for _ in range(repeat):
         label_key.cache_clear()
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         selection = select_latest(tags, rule)
         times.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
         winner = selection.winner.tag if selection.winner else "-"
-    return statistics.median(times), winner
+    return statistics.median(times), statistics.median(cpu), winner
 
 
 def main() -> int:
@@ -175,19 +179,24 @@ def main() -> int:
     print(f"python:  {sys.version.split()[0]} ({platform.python_implementation()})")
     # Other work on the machine moves these figures a lot; say how busy it was.
     print(f"load:    {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min average)")
-    print(f"tags:    {len(tags):,} (median of {args.repeat} runs, target < 100 ms)")
-    worst = 0.0
-    for name, rule in RULES.items():
-        ms, winner = median_ms(tags, rule, args.repeat)
-        worst = max(worst, ms)
-        print(f"  {ms:7.1f} ms  {name:<40} winner {winner}")
+    print(f"tags:    {len(tags):,} (median of {args.repeat} runs, target < 100 ms; wall, and")
+    print("         the process's CPU time, which other work on the machine inflates less)")
+    worst: dict[str, float] = {}  # per strategy, wall
+
+    def run(tag_list: list[str], rules: dict[str, VersionRule]) -> None:
+        for name, rule in rules.items():
+            ms, cpu, winner = median_ms(tag_list, rule, args.repeat)
+            worst[rule.strategy] = max(worst.get(rule.strategy, 0.0), ms)
+            print(f"  {ms:7.1f} ms  cpu {cpu:6.1f} ms  {name:<40} winner {winner}")
+
+    run(tags, RULES)
     odd = odd_tags(args.tags)
     print(f"odd tags: {len(odd):,} of unusual shapes")
-    for name, rule in ODD_RULES.items():
-        ms, winner = median_ms(odd, rule, args.repeat)
-        worst = max(worst, ms)
-        print(f"  {ms:7.1f} ms  {name:<40} winner {winner}")
-    print(f"worst median: {worst:.1f} ms — {'within' if worst < 100 else 'OVER'} the 100 ms target")
+    run(odd, ODD_RULES)
+    # The worst rule of each strategy, then of all.
+    print("worst per strategy: " + ", ".join(f"{k} {v:.1f} ms" for k, v in sorted(worst.items())))
+    top = max(worst.values())
+    print(f"worst median: {top:.1f} ms — {'within' if top < 100 else 'OVER'} the 100 ms target")
     return 0
 
 

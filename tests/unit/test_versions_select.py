@@ -546,3 +546,22 @@ def test_anchored_prefix_is_what_every_match_starts_with(pattern: str, prefix: s
     from dockerfeed.versions import patterns
 
     assert patterns._anchored_prefix(pattern) == prefix
+
+
+@pytest.mark.parametrize(
+    ("texts", "irregular"),
+    [
+        (["1.0", "v2.1rc1", "3.0.post1"], False),
+        (["1.0", "1!2.0"], True),  # an epoch: the leading digits are not the major
+        (["1.0", "2.0\t"], True),
+        (["1.0", "\x1c2.0"], True),  # ASCII whitespace that `\s` finds besides the usual
+        (["1.0", "\u20002.0"], True),  # Unicode whitespace, which packaging strips too
+        (["1.0", "\u00e92.0"], False),  # not ASCII, but no whitespace
+    ],
+)
+def test_pep440_irregular_lists_are_found_as_the_regex_finds_them(texts: list[str], irregular: bool) -> None:
+    from dockerfeed.versions.strategies import pep440
+
+    joined = "\n" + "\n".join(texts)
+    assert pep440._irregular(joined) is irregular
+    assert (pep440._IRREGULAR.search(joined) is not None) is irregular

@@ -142,26 +142,34 @@ _NO_NEWLINE_CATEGORIES = frozenset(("CATEGORY_DIGIT", "CATEGORY_WORD", "CATEGORY
 _DOTNET_GROUP = regex.compile(r"(?<!\\)\(\?<(?=[A-Za-z_])")
 
 
-def _anchored_prefix(pattern: str) -> str:
-    r"""The literal text every match must start the searched text with (`^1\.4\.` → "1.4."), or
-    "" when there is none: only texts starting with it need a search."""
+def _anchoring(pattern: str) -> tuple[bool, str]:
+    r"""Whether `pattern` starts with a `^` that binds all of it (written first, so that it can
+    be read as the newline before each text of a joined list), and the literal text every
+    match must then start the searched text with (`^1\.4\.` → "1.4."; "" when none)."""
     try:
         c: Any = importlib.import_module("re._constants")
         sre: Any = importlib.import_module("re._parser")
         parsed = sre.parse(_DOTNET_GROUP.sub("(?P<", pattern))
     except Exception:
-        return ""
-    if parsed.state.flags & c.SRE_FLAG_IGNORECASE:
-        return ""
+        return False, ""
     items = list(parsed)
     if not items or items[0] != (c.AT, c.AT_BEGINNING):
-        return ""
+        return False, ""
+    anchored = pattern.startswith("^")
+    if parsed.state.flags & c.SRE_FLAG_IGNORECASE:
+        return anchored, ""
     prefix = []
     for op, arg in items[1:]:
         if op is not c.LITERAL:
             break
         prefix.append(chr(arg))
-    return "".join(prefix)
+    return anchored, "".join(prefix)
+
+
+def _anchored_prefix(pattern: str) -> str:
+    r"""The literal text every match must start the searched text with (`^1\.4\.` → "1.4."), or
+    "" when there is none: only texts starting with it need a search."""
+    return _anchoring(pattern)[1]
 
 
 def _line_safe(pattern: str) -> bool:
@@ -300,7 +308,8 @@ class ListMatcher:
 
     def _one_pass(self) -> dict[str, str | None] | None:
         texts: Sequence[str] = self._list
-        prefix = _anchored_prefix(self._pattern.text)
+        source = self._pattern.text
+        anchored, prefix = _anchoring(source)
         if prefix:
             texts = list(compress(texts, map(str.startswith, texts, repeat(prefix))))
             if not texts:
@@ -310,7 +319,12 @@ class ListMatcher:
         if left <= 0 or joined.count("\n") != len(texts) - 1:
             return None
         starts = list(accumulate(map((1).__add__, map(len, texts)), initial=0))
-        compiled = regex.compile(self._pattern.text, regex.MULTILINE)
+        if anchored:
+            # `^` as the newline before each text: the engine then jumps from newline to newline
+            # instead of trying every position. A match then starts one character before its
+            # text, at the same offset in "\n" + joined as its text has in joined.
+            source, joined = "\\n" + source[1:], "\n" + joined
+        compiled = regex.compile(source, regex.MULTILINE)
         table: dict[str, str | None] = {}
         line = -1
         group = self._group

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import cast
 
-from dockerfeed.versions.strategies.by_major import best_by_major
+from dockerfeed.versions.strategies.by_major import LEADING_RUNS, best_by_major
 from dockerfeed.versions.strategies.keys import (
     VARIANT,
     Accept,
@@ -23,6 +23,10 @@ from dockerfeed.versions.strategies.keys import (
     SortKey,
     SpanFilter,
 )
+
+
+def _accept_all(tag: str, text: str, key: SortKey) -> bool:
+    return True
 
 
 class Strategy:
@@ -42,8 +46,11 @@ class Strategy:
     missing_minor: int | float = 0
     # No version of the strategy has a number above this (Octopus: Int32); None: no limit.
     max_number: int | None = None
-    # Texts whose leading digits are not the major (searched on the newline-joined list).
-    irregular: re.Pattern[str] | None = None
+    # Whether the newline-joined list holds texts whose leading digits are not their major.
+    irregular: Callable[[str], bool] | None = None
+    # Each text's leading `major.minor` for best_by_major, and whether a version can have none.
+    runs: re.Pattern[str] = LEADING_RUNS
+    runless_versions = True
     # The sort key of a text is the text itself (alphabetical).
     key_is_text = False
 
@@ -54,6 +61,10 @@ class Strategy:
 
     def scanner(self, variant: str | None, current: str | None) -> Scanner:
         raise NotImplementedError
+
+    def runs_for(self, variant: str | None, current: str | None) -> re.Pattern[str]:
+        """The pattern that finds each text's run for best_by_major (see `runs`)."""
+        return self.runs
 
     def label(self, text: str) -> str:
         """What the pre-release rule is tested against: pre-release label plus `+metadata`."""
@@ -82,6 +93,14 @@ class Strategy:
         """
 
         def scan_best(tags: Sequence[str], texts: Sequence[str]) -> Best:
+            # The highest version first, asking `accept` about it alone: in a lexically sorted
+            # list most tags beat the best so far, and filters (timed pattern searches) would
+            # run on each of them. Only when it is refused does a scan ask about every improvement.
+            top = self._scan_best(
+                tags, texts, _accept_all, variant=variant, current=current, span_filter=span_filter
+            )
+            if top is None or accept(top[1], top[2], top[0]):
+                return top
             return self._scan_best(
                 tags, texts, accept, variant=variant, current=current, span_filter=span_filter
             )
@@ -97,6 +116,8 @@ class Strategy:
                 head=self.head,
                 max_number=self.max_number,
                 irregular=self.irregular,
+                runs=self.runs_for(variant, current),
+                runless_versions=self.runless_versions,
             )
         return self._best_descending(tags, texts, accept, variant=variant, current=current)
 
@@ -112,16 +133,12 @@ class Strategy:
         """`best` by taking the highest (key, tag) first and asking `accept` only about it, then
         the next: a lexically sorted list makes every tag "the best so far" for `_scan_best`, so
         a filter would run on every tag there."""
-        keyed: list[tuple[SortKey, str, str]]
-        if self.key_is_text:
-            keyed = list(zip(texts, tags, texts, strict=True))
-        else:
-            scan = self.scanner(variant, current)
-            keyed = [
-                (key, tag, text)
-                for tag, text in zip(tags, texts, strict=True)
-                if (key := scan(text)) is not None and key is not VARIANT
-            ]
+        if self.key_is_text and texts is tags and tags:
+            # The text is the key and the tag: the highest is one C-level max, no tuples.
+            highest = max(tags)
+            if accept(highest, highest, highest):
+                return highest, highest, highest
+        keyed = self._keyed(tags, texts, variant, current)
         # The few highest first (one C-level pass each), then all of them in order.
         for size in (1, 64, len(keyed)):
             top = heapq.nlargest(size, keyed) if size < len(keyed) else sorted(keyed, reverse=True)
@@ -131,6 +148,19 @@ class Strategy:
             if size >= len(keyed):
                 return None
         return None
+
+    def _keyed(
+        self, tags: Sequence[str], texts: Sequence[str], variant: str | None, current: str | None
+    ) -> list[tuple[SortKey, str, str]]:
+        """(key, tag, text) of every text that is a version, for `_best_descending`."""
+        if self.key_is_text:
+            return list(zip(texts, tags, texts, strict=True))
+        scan = self.scanner(variant, current)
+        return [
+            (key, tag, text)
+            for tag, text in zip(tags, texts, strict=True)
+            if (key := scan(text)) is not None and key is not VARIANT
+        ]
 
     def _scan_best(
         self,

@@ -4,6 +4,8 @@ first winner (docs/design.md; the hypothesis tests compare it with one full scan
 
 from __future__ import annotations
 
+import heapq
+import math
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
@@ -18,20 +20,22 @@ BATCH_FROM = 2048
 # newline-joined list; a per-tag Python loop costs more than the whole selection may.
 # Possessive quantifiers: the first way to match is the only one, and not keeping backtrack
 # points makes the pass about a quarter faster.
-_LEADING_RUNS = re.compile(r"\n[vV]?+((?:[0-9]++(?:\.[0-9]++)?+)?+)")
+LEADING_RUNS = re.compile(r"\n[vV]?+((?:[0-9]++(?:\.[0-9]++)?+)?+)")
 # Groups are scanned a few at a time, highest first, in batches growing by this factor: the
 # winner is usually in the first group, and a rule that refuses most tags costs a few scans,
 # not one per group. Batches are cut from windows of groups taken from the whole list in one
 # C-level pass each (the first window holds several batches, later ones grow by the square).
 _BATCH_GROWTH = 4
 _FIRST_WINDOW = 1 + 4 + 16
-# Stands for any number of eleven digits or more, above every shorter one: never an Octopus or
-# Docker number (above Int32) but maybe a semver one, and kept away from int()'s digit limit.
-_LONG = 10**10
-
-
-def _number(digits: str) -> int:
-    return _LONG if len(digits.lstrip("0")) > 10 else int(digits or "0")
+# A group of tags, the (major, minor) of their leading numbers, as one int: major << 64 | minor.
+# Plain ints, not tuples: an odd list has a group per tag, and as many tuples cost the garbage
+# collector more than the grouping itself.
+_Group = int
+_MINOR_BITS = 64
+# The minor of a version without one where that ranks above every minor (docker: `2` > `2.9`).
+_NO_MINOR = (1 << _MINOR_BITS) - 1
+# Texts this long are not tags; their numbers could exceed int()'s digit limit: scan them all.
+_LONGEST_RUN = 1000
 
 
 def best_by_major(
@@ -44,7 +48,9 @@ def best_by_major(
     *,
     head: Callable[[SortKey], Head],
     max_number: int | None = None,
-    irregular: re.Pattern[str] | None = None,
+    irregular: Callable[[str], bool] | None = None,
+    runs: re.Pattern[str] = LEADING_RUNS,
+    runless_versions: bool = True,
 ) -> Best:
     """`scan_best` over the tags of the highest (major, minor) first, stopping at a winner.
 
@@ -52,13 +58,15 @@ def best_by_major(
     run that begins the text or follows its first dot (0 when missing), so every tag of a
     higher (major, minor) has a higher key than every tag of a lower one: once some group has a
     winner, no lower group can beat it. Grouping is done with C-level passes (join, one regex,
-    `compress`); the exact per-tag scan runs only on the groups it needs, so the result is
-    always that of one full scan.
+    `compress`); the exact per-tag scan runs only on the groups
+    it needs, so the result is always that of one full scan.
 
     `head` gives a key's (major, minor); `max_number` drops groups whose numbers no version of
-    the strategy may have (Octopus: Int32); `irregular` finds texts whose leading digits are
-    not their major (PEP 440's epoch `1!2.0`), and then everything is scanned. Majors of eleven
-    digits or more group by their length and first ten digits: a longer number is higher.
+    the strategy may have (Octopus: Int32); `irregular` says whether the newline-joined list
+    holds texts whose leading digits are not their major (PEP 440's epoch `1!2.0`), and then
+    everything is scanned. `runs` finds each text's run: a strategy may give its own, which
+    must find the exact `major.minor` of every version and may give "" for texts that are not
+    versions; with `runless_versions` False the "" group holds no version and is dropped.
     """
     n = len(texts)
     if n < BATCH_FROM:
@@ -66,46 +74,76 @@ def best_by_major(
     joined = "\n" + "\n".join(texts)
     # Octopus reads spaces around the numbers (` 2`, `v 3`), so the leading digits are not the
     # major there; Docker tags cannot contain spaces, so such a list is rare: scan it all.
-    if " " in joined or (irregular is not None and irregular.search(joined)):
+    if " " in joined or (irregular is not None and irregular(joined)):
         return scan_best(tags, texts)
-    runs = _LEADING_RUNS.findall(joined)
-    if len(runs) != n:  # a text with a newline in it: the runs no longer line up with the texts
+    found_runs = runs.findall(joined)
+    if len(found_runs) != n:  # a text with a newline in it: the runs no longer line up
         return scan_best(tags, texts)
-    groups: dict[tuple[int, int | float], list[str]] = {}
+    group_of: dict[str, _Group] = {}
     small = SMALL_INTS.get
-    for run in set(runs):
-        major_digits, sep, minor_digits = run.partition(".")
+    no_minor = _NO_MINOR if missing_minor == math.inf else int(missing_minor)
+    # One plain loop over the distinct runs (cheaper here than chains of C-level maps), with
+    # no per-group objects: odd lists have a group per tag.
+    for run in set(found_runs):
+        if "." in run:
+            major_digits, _, minor_digits = run.partition(".")
+            minor = small(minor_digits)
+            if minor is None:
+                if len(minor_digits) > _LONGEST_RUN:
+                    return scan_best(tags, texts)
+                minor = int(minor_digits)
+                if minor >= _NO_MINOR:  # no room in the group's int: rare enough to scan all
+                    return scan_best(tags, texts)
+            if max_number is not None and minor > max_number:
+                continue  # never a version of this strategy
+        elif run or runless_versions:
+            major_digits, minor = run, no_minor
+        else:
+            continue  # not a version: every version of the strategy has a number
         major = small(major_digits)
         if major is None:
-            major = _number(major_digits)
-        minor: int | float | None = small(minor_digits) if sep else missing_minor
-        if minor is None:
-            minor = _number(minor_digits)
-        if max_number is not None and (major > max_number or (sep and minor > max_number)):
-            continue  # never a version of this strategy
-        if major == _LONG:
-            significant = major_digits.lstrip("0")
-            major, minor = _LONG + len(significant), int(significant[:10])
+            if len(major_digits) > _LONGEST_RUN:
+                return scan_best(tags, texts)
+            major = int(major_digits or "0")
+            if max_number is not None and major > max_number:
+                continue
+        group_of[run] = major << _MINOR_BITS | minor
+    groups = set(group_of.values())
+
+    def in_span(group: _Group) -> bool:
         # Every key of a group lies in [floor(major.minor), floor(major.minor+1)].
-        elif (
-            minor < _LONG
-            and span_filter is not None
-            and not span_filter(floor_key((major, int(minor))), floor_key((major, int(minor) + 1)))
-        ):
-            continue
-        groups.setdefault((major, minor), []).append(run)
-    order = sorted(groups, reverse=True)
+        major, minor = group >> _MINOR_BITS, group & _NO_MINOR
+        if span_filter is None or minor == _NO_MINOR:
+            return True
+        return span_filter(floor_key((major, minor)), floor_key((major, minor + 1)))
+
+    def group_of_key(key: SortKey) -> _Group:
+        major, minor = head(key)
+        return int(major) << _MINOR_BITS | (_NO_MINOR if minor == math.inf else int(minor))
+
     best: Best = None
+    # The first window comes from one partial selection; the rest, if needed, from one sort.
+    top = heapq.nlargest(_FIRST_WINDOW + 1, groups)
+    order: list[_Group] = top
     taken, window_size = 0, _FIRST_WINDOW
-    while taken < len(order):
+    while taken < len(groups):
+        if taken and order is top:
+            order = sorted(groups, reverse=True)
         window = order[taken : taken + window_size]
         taken += window_size
         window_size *= _BATCH_GROWTH * _BATCH_GROWTH
+        # The highest group after the window, in span or not: a bound for stopping.
+        after_window = order[taken] if taken < len(order) else None
+        # Groups outside the range are dropped here, as they are reached.
+        window = [group for group in window if in_span(group)]
+        if not window:
+            continue
         # The window's tags, ordered by their group's rank in the window (highest first), so
         # that every batch is one slice.
-        rank_of = {run: rank for rank, group in enumerate(window) for run in groups[group]}
-        picked = list(compress(range(n), map(rank_of.__contains__, runs)))
-        ranks = [rank_of[runs[i]] for i in picked]
+        group_rank = {group: rank for rank, group in enumerate(window)}
+        rank_of = {run: group_rank[group] for run, group in group_of.items() if group in group_rank}
+        picked = list(compress(range(n), map(rank_of.__contains__, found_runs)))
+        ranks = [rank_of[found_runs[i]] for i in picked]
         by_rank = sorted(range(len(picked)), key=ranks.__getitem__)
         w_tags = [tags[picked[j]] for j in by_rank]
         w_texts = w_tags if texts is tags else [texts[picked[j]] for j in by_rank]
@@ -122,13 +160,7 @@ def best_by_major(
                 best = found
             if best is None:
                 continue
-            if start < len(window):
-                following = window[start]
-            elif taken < len(order):
-                following = order[taken]
-            else:
-                return best
-            if head(best[0]) > following:
+            following = window[start] if start < len(window) else after_window
+            if following is None or group_of_key(best[0]) > following:
                 return best
     return best
-

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from itertools import compress, repeat
-from operator import not_
+from itertools import repeat
 
 from dockerfeed.versions.octopus import LATEST, MAX_TEXT, label_key
 from dockerfeed.versions.strategies.base import Strategy
@@ -72,6 +71,7 @@ class DockerStrategy(OctopusStrategy):
     name = "docker"
     missing_minor = _END
     max_number = None  # Renovate: numbers of any size
+    runless_versions = False  # every version starts with a number, after an optional `v`
 
     @staticmethod
     def _wanted(variant: str | None, current: str | None) -> tuple[str, int]:
@@ -101,21 +101,20 @@ class DockerStrategy(OctopusStrategy):
         current: str | None,
         span_filter: SpanFilter | None,
     ) -> Best:
-        # Only tags of the wanted variant compete: keep them with C-level passes first, so a
-        # variant that few or no tags have costs no per-tag scan.
         wanted, _ = self._wanted(variant, current)
-        n = len(texts)
-        # `1.0-alpine` has variant `alpine`, `1.0-` the empty one, as `1.0` has.
-        suffix = "-" + wanted
-        ends = compress(range(n), map(str.endswith, texts, repeat(suffix)))
-        keep = [i for i in ends if texts[i].find("-") == len(texts[i]) - len(suffix)]
-        if not wanted:
-            keep += compress(range(n), map(not_, map(str.__contains__, texts, repeat("-"))))
-            keep.sort()
-        if len(keep) < n:
-            sub_tags = [tags[i] for i in keep]
-            tags, texts = sub_tags, (sub_tags if texts is tags else [texts[i] for i in keep])
+        if wanted and not any(map(str.endswith, texts, repeat("-" + wanted))):
+            return None  # no tag has the variant: one C-level pass says so
         return super().best(tags, texts, accept, variant=variant, current=current, span_filter=span_filter)
+
+    def runs_for(self, variant: str | None, current: str | None) -> re.Pattern[str]:
+        # Only tags of the wanted variant compete: every other tag gets the run "" (dropped, as
+        # no docker version lacks numbers), so a variant that few or no tags have costs no
+        # per-tag scan. `1.0-alpine` has variant `alpine`, `1.0-` the empty one, as `1.0` has.
+        wanted, _ = self._wanted(variant, current)
+        suffix = "-?" if not wanted else "-" + re.escape(wanted)
+        return re.compile(
+            r"\nv?+(?:([0-9]++(?:\.[0-9]++)?+)(?=[^\n-]*+" + suffix + r"(?:\n|\Z)))?+"
+        )
 
     def scanner(self, variant: str | None, current: str | None) -> Scanner:
         wanted_variant, wanted_parts = self._wanted(variant, current)

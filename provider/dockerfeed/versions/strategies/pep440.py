@@ -10,6 +10,19 @@ from packaging.version import InvalidVersion, Version
 from dockerfeed.versions.strategies.base import Strategy
 from dockerfeed.versions.strategies.keys import Head, Scanner, ScanResult, SortKey
 
+# An epoch, or whitespace other than the list's newlines (which packaging strips).
+_IRREGULAR = re.compile(r"!|[^\S\n]")
+# The whitespace `\s` finds among ASCII characters.
+_ASCII_SPACES = " \t\r\x0b\x0c\x1c\x1d\x1e\x1f"
+
+
+def _irregular(joined: str) -> bool:
+    """Whether a newline-joined list has an epoch or whitespace: substring searches, which are
+    much faster than one regex search, when the list is ASCII (as tags are)."""
+    if not joined.isascii():
+        return _IRREGULAR.search(joined) is not None
+    return "!" in joined or any(space in joined for space in _ASCII_SPACES)
+
 
 def _pep440_label(version: Version) -> str:
     label = ""
@@ -30,7 +43,8 @@ class Pep440Strategy(Strategy):
     # lead, and they are the text's leading digits. An epoch (`1!2.0`) or whitespace other than
     # the list's newlines (which packaging strips) breaks that: scan everything then.
     leading_major = True
-    irregular = re.compile(r"!|[^\S\n]")
+    irregular = staticmethod(_irregular)
+    runless_versions = False  # every version starts with a number, after an optional `v`
 
     def head(self, key: SortKey) -> Head:
         return (*cast(Version, key).release, 0)[:2]

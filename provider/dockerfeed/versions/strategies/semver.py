@@ -23,6 +23,13 @@ _SEMVER_BOUND = re.compile(
 )
 
 
+# A text's `major.minor` when a third number follows and ends the numbers, else "": `123`,
+# `1.2` and `1.2.3.4` are no semver versions, so their tags are never scanned.
+_SEMVER_RUNS = re.compile(
+    r"\n[vV]?+((?:0|[1-9][0-9]*+)\.(?:0|[1-9][0-9]*+)(?=\.(?:0|[1-9][0-9]*+)(?:[-+\n]|\Z)))?+"
+)
+
+
 def _semver_ids(prerelease: str) -> tuple[tuple[int, int | str], ...]:
     # SemVer §11: numeric identifiers compare as numbers and below alphanumeric ones, which
     # compare in ASCII order (case-sensitive, unlike Octopus).
@@ -34,6 +41,8 @@ class SemverStrategy(Strategy):
     full_parts = 3
     max_parts = 3
     leading_major = True
+    runs = _SEMVER_RUNS
+    runless_versions = False
 
     def scanner(self, variant: str | None, current: str | None) -> Scanner:
         match = _SEMVER.match

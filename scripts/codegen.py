@@ -67,6 +67,8 @@ def contract(schema: dict[str, Any]) -> str:
     get_tags = schema["functions"]["dockerfeed:index:getTags"]
     api_versions = _enum_values(schema, "dockerfeed:index:ApiVersion")
     strategies = _enum_values(schema, "dockerfeed:index:Strategy")
+    credential_sources = _enum_values(schema, "dockerfeed:index:CredentialSource")
+    credentials = schema["types"]["dockerfeed:index:Credentials"]
 
     def computed(res: dict[str, Any]) -> list[str]:
         return [n for n in res["properties"] if n not in res["inputProperties"]]
@@ -108,11 +110,15 @@ def contract(schema: dict[str, Any]) -> str:
         'GET_IMAGE_VERSION_TOKEN: Final = "dockerfeed:index:getImageVersion"',
         'GET_TAGS_TOKEN: Final = "dockerfeed:index:getTags"',
         "",
-        "# Enumerations (schema types dockerfeed:index:ApiVersion and dockerfeed:index:Strategy).",
+        "# Enumerations (schema types dockerfeed:index:ApiVersion, Strategy and CredentialSource).",
         f"ApiVersion = {_literal(api_versions)}",
         f"API_VERSIONS: Final[tuple[ApiVersion, ...]] = {_tuple(api_versions)}",
         f"Strategy = {_literal(strategies)}",
         f"STRATEGIES: Final[tuple[Strategy, ...]] = {_tuple(strategies)}",
+        f"CredentialSource = {_literal(credential_sources)}",
+        f"CREDENTIAL_SOURCES: Final[tuple[CredentialSource, ...]] = {_tuple(credential_sources)}",
+        "# The settings of `credentials` (schema type dockerfeed:index:Credentials).",
+        f"CREDENTIALS_FIELDS: Final = {_tuple(list(credentials['properties']))}",
         "",
         "# Defaults: what a missing input means.",
         f"DEFAULT_API_VERSION: Final[ApiVersion] = {_py(feed_defaults['apiVersion'])}",

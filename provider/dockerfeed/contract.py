@@ -15,7 +15,7 @@ IMAGE_TOKEN: Final = "dockerfeed:index:ImageVersion"
 GET_IMAGE_VERSION_TOKEN: Final = "dockerfeed:index:getImageVersion"
 GET_TAGS_TOKEN: Final = "dockerfeed:index:getTags"
 
-# Enumerations (schema types dockerfeed:index:ApiVersion and dockerfeed:index:Strategy).
+# Enumerations (schema types dockerfeed:index:ApiVersion, Strategy and CredentialSource).
 ApiVersion = Literal["auto", "v2", "v1"]
 API_VERSIONS: Final[tuple[ApiVersion, ...]] = ("auto", "v2", "v1")
 Strategy = Literal["octopus", "docker", "semver", "pep440", "alphabetical", "numerical"]
@@ -26,6 +26,22 @@ STRATEGIES: Final[tuple[Strategy, ...]] = (
     "pep440",
     "alphabetical",
     "numerical",
+)
+CredentialSource = Literal["env", "docker", "aws", "gcp", "azure"]
+CREDENTIAL_SOURCES: Final[tuple[CredentialSource, ...]] = ("env", "docker", "aws", "gcp", "azure")
+# The settings of `credentials` (schema type dockerfeed:index:Credentials).
+CREDENTIALS_FIELDS: Final = (
+    "source",
+    "variable",
+    "username",
+    "usernameVariable",
+    "profile",
+    "region",
+    "registryId",
+    "roleArn",
+    "keyFile",
+    "jsonKey",
+    "tenantId",
 )
 
 # Defaults: what a missing input means.
@@ -50,6 +66,7 @@ FEED_INPUTS: Final = (
     "username",
     "password",
     "useDockerConfig",
+    "credentials",
     "caCertificate",
     "insecureSkipTlsVerify",
 )
@@ -76,6 +93,7 @@ SETTINGS_FIELDS: Final = (
     "username",
     "password",
     "useDockerConfig",
+    "credentials",
     "caCertificate",
     "insecureSkipTlsVerify",
 )

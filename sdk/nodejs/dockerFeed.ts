@@ -64,6 +64,10 @@ export class DockerFeed extends pulumi.CustomResource {
      */
     declare public /*out*/ readonly catalogSupported: pulumi.Output<boolean>;
     /**
+     * Where credentials come from at run time, instead of username/password or useDockerConfig: `{source: env, variable: GITHUB_TOKEN, username: ci}`, `{source: aws}`, `{source: gcp}`, `{source: azure}`, `{source: docker}`. The state stores where to ask, never the secret, so a refresh asks the source again.
+     */
+    declare public readonly credentials: pulumi.Output<outputs.Credentials | undefined>;
+    /**
      * Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed without a scheme, except for loopback hosts; another host is reached over plain http only when written with an explicit `http://`.
      */
     declare public readonly feedUri: pulumi.Output<string>;
@@ -116,6 +120,7 @@ export class DockerFeed extends pulumi.CustomResource {
             }
             resourceInputs["apiVersion"] = (args?.apiVersion) ?? "auto";
             resourceInputs["caCertificate"] = args?.caCertificate;
+            resourceInputs["credentials"] = args ? pulumi.output(args.credentials).apply(v => v === undefined ? undefined : inputs.credentialsArgsProvideDefaults(v)) : undefined;
             resourceInputs["feedUri"] = args?.feedUri;
             resourceInputs["insecureSkipTlsVerify"] = (args?.insecureSkipTlsVerify) ?? false;
             resourceInputs["password"] = args?.password ? pulumi.secret(args.password) : undefined;
@@ -132,6 +137,7 @@ export class DockerFeed extends pulumi.CustomResource {
             resourceInputs["authScheme"] = undefined /*out*/;
             resourceInputs["caCertificate"] = undefined /*out*/;
             resourceInputs["catalogSupported"] = undefined /*out*/;
+            resourceInputs["credentials"] = undefined /*out*/;
             resourceInputs["feedUri"] = undefined /*out*/;
             resourceInputs["insecureSkipTlsVerify"] = undefined /*out*/;
             resourceInputs["password"] = undefined /*out*/;
@@ -161,6 +167,10 @@ export interface DockerFeedArgs {
      * PEM bundle of CAs to trust for this registry.
      */
     caCertificate?: pulumi.Input<string | undefined>;
+    /**
+     * Where credentials come from at run time, instead of username/password or useDockerConfig: `{source: env, variable: GITHUB_TOKEN, username: ci}`, `{source: aws}`, `{source: gcp}`, `{source: azure}`, `{source: docker}`. The state stores where to ask, never the secret, so a refresh asks the source again.
+     */
+    credentials?: pulumi.Input<inputs.CredentialsArgs | undefined>;
     /**
      * Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed without a scheme, except for loopback hosts; another host is reached over plain http only when written with an explicit `http://`.
      */

@@ -237,3 +237,60 @@ def test_gcp_json_key_basic_form(
     assert answer.username == "_json_key" and answer.expires_at is None
     assert pull_tags(reg, answer, repo) == ["3.1"]
     assert google.issued == 0  # no token exchange in this form
+
+
+# --- through the registry client and `dockerfeed test --credentials` ----------------------------
+
+
+def test_registry_client_asks_the_aws_source_and_test_prints_it(
+    moto: MotoECR,
+    start_registry: Callable[..., RegistryServer],
+    unique_repo: Callable[[str], str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from dockerfeed import cli
+
+    reg = token_registry(start_registry, {"AWS": moto.password()})
+    repo = unique_repo("demo")
+    seed(reg, repo, ["1.0"])
+    spec = CredentialSpec("aws", registry_id=AWS_ACCOUNT, region=AWS_REGION)
+    assert Registry(ConnectionSettings(reg.url, credentials=spec)).list_tags(repo) == ["1.0"]
+    code = cli.main(
+        [
+            "test",
+            reg.url,
+            "--credentials",
+            f"aws,registryId={AWS_ACCOUNT},region={AWS_REGION}",
+            "--image",
+            repo,
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert (
+        f"credentials  accepted by the token service: user 'AWS' from aws ECR GetAuthorizationToken "
+        f"({AWS_ACCOUNT}, {AWS_REGION})" in out
+    )
+    assert moto.password() not in out
+
+
+def test_cli_docker_source_from_a_credential_helper(
+    start_registry: Callable[..., RegistryServer],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from dockerfeed import cli
+    from tests.integration.test_registry_client import install_helper, write_docker_config
+
+    users = {"ci": "ci-" + secrets.token_urlsafe(12)}
+    reg = token_registry(start_registry, users)
+    install_helper(tmp_path / "bin", "cloudtest", {reg.host: ("ci", users["ci"])}, monkeypatch)
+    write_docker_config(tmp_path / "docker", {"credHelpers": {reg.host: "cloudtest"}}, monkeypatch)
+    assert cli.main(["test", reg.url, "--credentials", "docker"]) == 0
+    assert (
+        "accepted by the token service: user 'ci' from docker-credential-cloudtest" in capsys.readouterr().out
+    )
+    write_docker_config(tmp_path / "docker", {"auths": {}}, monkeypatch)
+    assert cli.main(["test", reg.url, "--credentials", "docker"]) == 1
+    assert f"run `docker login {reg.host}`" in capsys.readouterr().err

@@ -63,6 +63,16 @@ def test_spec_problems_name_the_setting(props: dict[str, object], message: str) 
     assert message in str(e.value)
 
 
+def test_spec_settings_are_the_schema_s() -> None:
+    from dataclasses import fields
+
+    from dockerfeed.contract import CREDENTIALS_FIELDS
+    from dockerfeed.sources.spec import SOURCE_FIELDS, _camel
+
+    assert tuple(_camel(f.name) for f in fields(CredentialSpec)) == CREDENTIALS_FIELDS
+    assert {k for ks in SOURCE_FIELDS.values() for k in ks} == set(CREDENTIALS_FIELDS) - {"source"}
+
+
 def test_cli_form() -> None:
     spec = parse_cli("env,variable=GITHUB_TOKEN,username=octocat")
     assert (spec.source, spec.variable, spec.username) == ("env", "GITHUB_TOKEN", "octocat")
@@ -225,3 +235,54 @@ def test_aws_source_on_another_host_asks_for_the_account_and_region() -> None:
 )
 def test_suggested_source_per_registry(host: str, source: str) -> None:
     assert source in sources.suggest(host)
+
+
+def test_suggested_source_by_the_user_a_cloud_token_goes_with() -> None:
+    assert "{source: aws}" in sources.suggest("127.0.0.1", "AWS")
+    assert "{source: gcp}" in sources.suggest("127.0.0.1", "oauth2accesstoken")
+    assert "{source: azure}" in sources.suggest("127.0.0.1", "00000000-0000-0000-0000-000000000000")
+    assert "{source: env" in sources.suggest("127.0.0.1", "ci")
+
+
+def test_feed_inputs_check_the_credentials_per_property() -> None:
+    from dockerfeed.lifecycle.models import FeedInputs, ImageVersionInputs, check_failures
+
+    assert check_failures(FeedInputs, {"feedUri": "r.example.com", "credentials": {"source": "aws"}}) == []
+    assert check_failures(FeedInputs, {"feedUri": "r.example.com", "credentials": {"source": "env"}}) == [
+        (
+            "credentials",
+            "variable is missing: name the environment variable that holds the password or "
+            "token (e.g. GITHUB_TOKEN)",
+        )
+    ]
+    both = {"feedUri": "r.example.com", "credentials": {"source": "docker"}, "useDockerConfig": True}
+    assert [p for p, _ in check_failures(FeedInputs, both)] == ["credentials"]
+    nested = {
+        "image": "a/b",
+        "feed": {"feedUri": "r.example.com", "credentials": {"source": "gcp", "roleArn": "x"}},
+    }
+    [(prop, reason)] = check_failures(ImageVersionInputs, nested)
+    assert prop == "feed.credentials" and "belongs to source 'aws'" in reason
+    spec = FeedInputs.model_validate(
+        {"feedUri": "r.example.com", "credentials": {"source": "aws"}}
+    ).settings()
+    assert spec.credentials == CredentialSpec("aws")
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--credentials", "vault"], "--credentials: credentials.source 'vault' is not one of"),
+        (["--credentials", "aws", "--docker-config"], "--credentials and --docker-config both say"),
+        (["--credentials", "env,variable=DF_NOT_SET_ANYWHERE,username=ci"], "DF_NOT_SET_ANYWHERE is not set"),
+        (["--credentials", "aws"], "127.0.0.1:1 is not an ECR host"),
+    ],
+)
+def test_cli_credentials_that_cannot_be_used_exit_2(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dockerfeed import cli
+
+    monkeypatch.delenv("DF_NOT_SET_ANYWHERE", raising=False)
+    assert cli.main(["test", "127.0.0.1:1", *argv]) == 2
+    assert said in capsys.readouterr().err

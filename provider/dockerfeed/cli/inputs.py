@@ -68,15 +68,44 @@ def feed_from_args(args: argparse.Namespace) -> Any:
             "DOCKERFEED_USERNAME), or unset DOCKERFEED_PASSWORD for anonymous access"
         )
     ca = read_ca(args.ca_certificate) if args.ca_certificate else None
+    credentials = credentials_from_args(args)
+    if credentials is not None:
+        username = password = None  # DOCKERFEED_USERNAME/PASSWORD give way to the source
     return ConnectionSettings(
         feed_uri=args.feed,
         api_version=args.api_version,
         username=username,
         password=password,
         use_docker_config=args.docker_config,
+        credentials=credentials,
         ca_certificate=ca,
         insecure_skip_tls_verify=args.insecure,
     )
+
+
+def credentials_from_args(args: argparse.Namespace) -> Any:
+    """`--credentials SOURCE[,KEY=VALUE...]` as a CredentialSpec (None when not given)."""
+    if not getattr(args, "credentials", None):
+        return None
+    from dockerfeed.sources import SourceConfigError, parse_cli
+
+    clash = [
+        flag
+        for flag, on in (
+            ("-u", args.username),
+            ("--password-stdin", args.password_stdin),
+            ("--docker-config", args.docker_config),
+        )
+        if on
+    ]
+    if clash:
+        raise usage_error(
+            f"--credentials and {' and '.join(clash)} both say where credentials come from; give one"
+        )
+    try:
+        return parse_cli(args.credentials)
+    except SourceConfigError as e:
+        raise usage_error(f"--credentials: {e}") from None
 
 
 def rule_from_args(args: argparse.Namespace) -> Any:

@@ -53,6 +53,14 @@ def _add_feed_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="take credentials from Docker's config.json and credential helpers",
     )
+    p.add_argument(
+        "--credentials",
+        metavar="SOURCE[,KEY=VALUE...]",
+        help="ask a credential source, as the feed's `credentials` input does: "
+        "env,variable=GITHUB_TOKEN,username=USER | docker "
+        "| aws[,profile=P,region=R,registryId=ID,roleArn=ARN] | gcp[,keyFile=PATH,jsonKey=true] "
+        "| azure[,tenantId=T]; `test` prints which source answered",
+    )
     p.add_argument("--api-version", choices=["auto", "v2", "v1"], default="auto", help="default: auto")
     p.add_argument("--ca-certificate", metavar="PEM_FILE", help="trust this CA bundle")
     p.add_argument(

@@ -34,6 +34,7 @@ from dockerfeed.registry import (
     parse_feed_uri,
 )
 from dockerfeed.registry.settings import check_ca_certificate, check_credentials, check_username
+from dockerfeed.sources import CredentialSpec, SourceConfigError
 from dockerfeed.versions import VersionRule, validate_rule
 
 
@@ -50,8 +51,19 @@ class FeedInputs(_Inputs):
     username: str | None = None
     password: SecretStr | None = None
     use_docker_config: bool = DEFAULT_USE_DOCKER_CONFIG
+    credentials: dict[str, Any] | None = None
     ca_certificate: str | None = None
     insecure_skip_tls_verify: bool = DEFAULT_INSECURE_SKIP_TLS_VERIFY
+
+    @field_validator("credentials")
+    @classmethod
+    def _credentials(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            try:
+                CredentialSpec.parse(value)
+            except SourceConfigError as e:
+                raise ValueError(str(e).removeprefix("credentials").lstrip(".: ") or str(e)) from None
+        return value
 
     @field_validator("feed_uri")
     @classmethod
@@ -103,6 +115,11 @@ class FeedInputs(_Inputs):
             raise ValueError(f"{e.property}: {e}") from None
         if self.use_docker_config and self.username:
             raise ValueError("useDockerConfig: give either username/password or useDockerConfig, not both")
+        if self.credentials is not None and (self.username or self.password or self.use_docker_config):
+            given = "username/password" if self.username or self.password else "useDockerConfig"
+            raise ValueError(
+                f"credentials: give either credentials (a source asked at run time) or {given}, not both"
+            )
         return self
 
     def settings(self) -> ConnectionSettings:
@@ -113,6 +130,7 @@ class FeedInputs(_Inputs):
             username=self.username,
             password=self.password.get_secret_value() if self.password else None,
             use_docker_config=self.use_docker_config,
+            credentials=CredentialSpec.parse(self.credentials) if self.credentials is not None else None,
             ca_certificate=self.ca_certificate,
             insecure_skip_tls_verify=self.insecure_skip_tls_verify,
         )

@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from dockerfeed import sources
 from dockerfeed.registry._http import NotAnObject, json_object
 from dockerfeed.registry.errors import BadCredentials, InvalidConfiguration
 from dockerfeed.registry.reference import DOCKER_HUB_CONFIG_KEY, FeedAddress
@@ -57,6 +60,8 @@ def resolve_credentials(settings: ConnectionSettings) -> Credentials | None:
 
     Uncached: a Session (session.py) resolves once per run and is what the client calls.
     """
+    if settings.credentials is not None:
+        return sourced_credentials(settings, settings.credentials)
     explicit = explicit_credentials(settings)
     if explicit is None and settings.use_docker_config:
         return docker_config_credentials(settings.address)
@@ -73,6 +78,37 @@ def docker_config_key(address: FeedAddress) -> tuple[object, ...]:
     except OSError:
         version = ()
     return (str(path), version, tuple(_config_keys(address)))
+
+
+def sourced_credentials(
+    settings: ConnectionSettings,
+    spec: sources.CredentialSpec,
+    client: httpx.Client | None = None,
+    cache: sources.SourceCache | None = None,
+) -> Credentials:
+    """Ask the `credentials` source (dockerfeed.sources caches answers by their real expiry, in
+    `cache`: the Session's). `client` carries sources that talk to the registry itself (ACR's
+    exchange) over the feed's TLS and proxy settings. Source docker is Docker's config, read here."""
+    address = settings.address
+    if spec.source == "docker":
+        found = docker_config_credentials(address)
+        if found is None:
+            raise BadCredentials(
+                f"credentials source docker: {docker_config_path()} has no credentials for "
+                f"{address.netloc} (no credHelpers entry, credsStore answer or auths entry); "
+                f"run `docker login {address.netloc}` where the provider runs"
+            )
+        return found
+    host = sources.RegistryHost(address.base_url, address.netloc, address.is_docker_hub)
+    try:
+        answer = sources.resolve(spec, host, client=client, cache=cache)
+    except sources.SourceConfigError as e:
+        raise InvalidConfiguration(str(e), property="credentials") from None
+    except sources.SourceError as e:
+        raise BadCredentials(str(e)) from None
+    if answer.identity_token:
+        return Credentials(username=answer.username, identity_token=answer.secret, source=answer.source)
+    return Credentials(username=answer.username, password=answer.secret, source=answer.source)
 
 
 def docker_config_path() -> Path:

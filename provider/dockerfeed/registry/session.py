@@ -27,6 +27,7 @@ from dockerfeed.registry.credentials import (
     docker_config_credentials,
     docker_config_key,
     explicit_credentials,
+    sourced_credentials,
 )
 from dockerfeed.registry.errors import RegistryError
 from dockerfeed.registry.hosts import HostStates, PageSizes
@@ -34,7 +35,8 @@ from dockerfeed.registry.retry import RetryPolicy
 from dockerfeed.registry.runcache import Memo, RunCache
 from dockerfeed.registry.settings import ConnectionSettings
 from dockerfeed.registry.tokens import TokenCache
-from dockerfeed.registry.transport import TransportKey, build_client
+from dockerfeed.registry.transport import TransportKey, build_client, transport_key
+from dockerfeed.sources import SourceCache
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,8 @@ class Session:
         self.page_sizes = PageSizes()
         self.runs = RunCache()
         self._credentials = Memo(ttl=None)
+        # What credential sources answered, each kept by its own expiry (dockerfeed.sources).
+        self.sources = SourceCache(clock) if clock is not None else SourceCache()
         self._lock = threading.Lock()
         self._clients: dict[TransportKey, httpx.Client] = {}
 
@@ -90,14 +94,22 @@ class Session:
     def credentials(self, settings: ConnectionSettings) -> Credentials | None:
         """The credentials `settings` log in with; None for anonymous access.
 
-        The one place credentials are resolved, and the seam new sources plug into. Explicit
-        username and password win (checked, never cached: nothing to save); with
-        useDockerConfig, Docker's config is read and its helper run once per registry and
-        config file for the life of the session, failures included (a helper may take 30 s to
-        fail, and a run creates many ImageVersions of one feed).
+        The one place credentials are resolved. A `credentials` source (dockerfeed.sources) is
+        asked, its answer cached by its expiry; explicit username and password are checked,
+        never cached (nothing to save); with useDockerConfig (or source docker), Docker's config
+        is read and its helper run once per registry and config file for the life of the
+        session, failures included (a helper may take 30 s to fail, and a run creates many
+        ImageVersions of one feed).
         """
+        spec = settings.credentials
+        if spec is not None and spec.source != "docker":
+            # A credential source (issue 14): asked now, its answer kept by its real expiry, so a
+            # token that expires in the middle of a run is renewed. Only the azure source talks to
+            # the registry itself (ACR's exchange), over the feed's own client.
+            client = self.client(settings, transport_key(settings)) if spec.source == "azure" else None
+            return sourced_credentials(settings, spec, client, self.sources)
         explicit = explicit_credentials(settings)
-        if explicit is not None or not settings.use_docker_config:
+        if spec is None and (explicit is not None or not settings.use_docker_config):
             return explicit
         address = settings.address
         found = self._credentials.get(
@@ -106,6 +118,9 @@ class Session:
         )
         if isinstance(found, RegistryError):
             raise _copy(found)
+        if found is None and spec is not None:
+            # `credentials: {source: docker}` asks for them: finding none is not anonymous access.
+            return sourced_credentials(settings, spec)
         return found
 
     def reset(self) -> None:
@@ -119,6 +134,7 @@ class Session:
         self.page_sizes.clear()
         self.runs.clear()
         self._credentials.clear()
+        self.sources.clear()
 
     close = reset
 

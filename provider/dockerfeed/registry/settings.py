@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from dockerfeed.registry.errors import InvalidConfiguration
 from dockerfeed.registry.reference import FeedAddress, parse_feed_uri
+from dockerfeed.sources.spec import CredentialSpec
 
 PEM_MARKER = "-----BEGIN CERTIFICATE-----"
 
@@ -26,6 +27,8 @@ class ConnectionSettings:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     use_docker_config: bool = False
+    # Where credentials come from at run time (dockerfeed.sources); holds no secret.
+    credentials: CredentialSpec | None = None
     ca_certificate: str | None = field(default=None, repr=False)
     insecure_skip_tls_verify: bool = False
 

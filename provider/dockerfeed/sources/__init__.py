@@ -84,16 +84,20 @@ def forget(spec: CredentialSpec, registry: RegistryHost, *, cache: SourceCache |
     (CACHE if cache is None else cache).forget((spec, registry.base_url))
 
 
-def suggest(hostname: str) -> str:
-    """The source to use for a registry host, in the words of the `credentials` input."""
+def suggest(hostname: str, username: str | None = None) -> str:
+    """The source to use for a registry, in the words of the `credentials` input: by its host, or
+    by the user name a cloud's short-lived token goes with (ECR's `AWS`, Google's
+    `oauth2accesstoken`, ACR's refresh-token user)."""
     from dockerfeed.sources.aws import parse_ecr_host
+    from dockerfeed.sources.azure import REFRESH_TOKEN_USER
+    from dockerfeed.sources.gcp import ACCESS_TOKEN_USER
 
     host = hostname.lower()
-    if parse_ecr_host(host):
+    if parse_ecr_host(host) or username == "AWS":
         return "credentials: {source: aws} (ECR tokens last 12 hours)"
-    if host.endswith(("-docker.pkg.dev", ".gcr.io")) or host == "gcr.io":
+    if host.endswith(("-docker.pkg.dev", ".gcr.io")) or host == "gcr.io" or username == ACCESS_TOKEN_USER:
         return "credentials: {source: gcp} (Google access tokens last 1 hour)"
-    if host.endswith(".azurecr.io"):
+    if host.endswith(".azurecr.io") or username == REFRESH_TOKEN_USER:
         return "credentials: {source: azure}"
     if host == "ghcr.io":
         return (

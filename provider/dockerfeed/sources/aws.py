@@ -15,7 +15,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from dockerfeed.sources.errors import SourceError
+from dockerfeed.sources.errors import SourceConfigError, SourceError
 from dockerfeed.sources.resolved import RegistryHost, Resolved, require
 from dockerfeed.sources.spec import CredentialSpec
 
@@ -39,7 +39,7 @@ def _target(spec: CredentialSpec, registry: RegistryHost) -> tuple[str, str]:
     region = spec.region or (parsed[1] if parsed else None)
     if account is None or region is None:
         missing = " and ".join(name for name, v in (("registryId", account), ("region", region)) if v is None)
-        raise SourceError(
+        raise SourceConfigError(
             f"credentials source aws: {registry.netloc} is not an ECR host "
             "(<account>.dkr.ecr.<region>.amazonaws.com), so the account and region cannot be read "
             f"from it; give credentials.{missing}"

@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from dockerfeed.contract import CREDENTIAL_SOURCES
 from dockerfeed.sources.errors import SourceConfigError
 
-SOURCES = ("env", "docker", "aws", "gcp", "azure")
+SOURCES: tuple[str, ...] = CREDENTIAL_SOURCES  # schema.json's dockerfeed:index:CredentialSource
 
 # The settings each source reads (camelCase, as in schema.json); `source` belongs to all.
 SOURCE_FIELDS: dict[str, tuple[str, ...]] = {

@@ -24,6 +24,8 @@ type DockerFeed struct {
 	CaCertificate pulumi.StringPtrOutput `pulumi:"caCertificate"`
 	// Whether the catalog (`/v2/_catalog`) answers for these credentials.
 	CatalogSupported pulumi.BoolOutput `pulumi:"catalogSupported"`
+	// Where credentials come from at run time, instead of username/password or useDockerConfig: `{source: env, variable: GITHUB_TOKEN, username: ci}`, `{source: aws}`, `{source: gcp}`, `{source: azure}`, `{source: docker}`. The state stores where to ask, never the secret, so a refresh asks the source again.
+	Credentials CredentialsPtrOutput `pulumi:"credentials"`
 	// Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed without a scheme, except for loopback hosts; another host is reached over plain http only when written with an explicit `http://`.
 	FeedUri pulumi.StringOutput `pulumi:"feedUri"`
 	// Skip TLS certificate verification (test registries only). It never switches to plain http: write `http://` in feedUri for that.
@@ -56,6 +58,9 @@ func NewDockerFeed(ctx *pulumi.Context,
 	}
 	if args.ApiVersion == nil {
 		args.ApiVersion = ApiVersion("auto")
+	}
+	if args.Credentials != nil {
+		args.Credentials = args.Credentials.ToCredentialsPtrOutput().ApplyT(func(v *Credentials) *Credentials { return v.Defaults() }).(CredentialsPtrOutput)
 	}
 	if args.InsecureSkipTlsVerify == nil {
 		args.InsecureSkipTlsVerify = pulumi.BoolPtr(false)
@@ -113,6 +118,8 @@ type dockerFeedArgs struct {
 	ApiVersion *ApiVersion `pulumi:"apiVersion"`
 	// PEM bundle of CAs to trust for this registry.
 	CaCertificate *string `pulumi:"caCertificate"`
+	// Where credentials come from at run time, instead of username/password or useDockerConfig: `{source: env, variable: GITHUB_TOKEN, username: ci}`, `{source: aws}`, `{source: gcp}`, `{source: azure}`, `{source: docker}`. The state stores where to ask, never the secret, so a refresh asks the source again.
+	Credentials *Credentials `pulumi:"credentials"`
 	// Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed without a scheme, except for loopback hosts; another host is reached over plain http only when written with an explicit `http://`.
 	FeedUri string `pulumi:"feedUri"`
 	// Skip TLS certificate verification (test registries only). It never switches to plain http: write `http://` in feedUri for that.
@@ -133,6 +140,8 @@ type DockerFeedArgs struct {
 	ApiVersion ApiVersionPtrInput
 	// PEM bundle of CAs to trust for this registry.
 	CaCertificate pulumi.StringPtrInput
+	// Where credentials come from at run time, instead of username/password or useDockerConfig: `{source: env, variable: GITHUB_TOKEN, username: ci}`, `{source: aws}`, `{source: gcp}`, `{source: azure}`, `{source: docker}`. The state stores where to ask, never the secret, so a refresh asks the source again.
+	Credentials CredentialsPtrInput
 	// Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed without a scheme, except for loopback hosts; another host is reached over plain http only when written with an explicit `http://`.
 	FeedUri pulumi.StringInput
 	// Skip TLS certificate verification (test registries only). It never switches to plain http: write `http://` in feedUri for that.
@@ -202,6 +211,11 @@ func (o DockerFeedOutput) CaCertificate() pulumi.StringPtrOutput {
 // Whether the catalog (`/v2/_catalog`) answers for these credentials.
 func (o DockerFeedOutput) CatalogSupported() pulumi.BoolOutput {
 	return o.ApplyT(func(v *DockerFeed) pulumi.BoolOutput { return v.CatalogSupported }).(pulumi.BoolOutput)
+}
+
+// Where credentials come from at run time, instead of username/password or useDockerConfig: `{source: env, variable: GITHUB_TOKEN, username: ci}`, `{source: aws}`, `{source: gcp}`, `{source: azure}`, `{source: docker}`. The state stores where to ask, never the secret, so a refresh asks the source again.
+func (o DockerFeedOutput) Credentials() CredentialsPtrOutput {
+	return o.ApplyT(func(v *DockerFeed) CredentialsPtrOutput { return v.Credentials }).(CredentialsPtrOutput)
 }
 
 // Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed without a scheme, except for loopback hosts; another host is reached over plain http only when written with an explicit `http://`.

@@ -181,6 +181,183 @@ func (in *apiVersionPtr) ToApiVersionPtrOutputWithContext(ctx context.Context) A
 	return pulumi.ToOutputWithContext(ctx, in).(ApiVersionPtrOutput)
 }
 
+// Where a feed's credentials come from at run time (docs/credentials.md).
+type CredentialSource string
+
+const (
+	// An environment variable of the process running the provider (e.g. `GITHUB_TOKEN`), read at every use.
+	CredentialSourceEnv = CredentialSource("env")
+	// Docker's config.json (`$DOCKER_CONFIG` or `~/.docker`) and its credential helpers, asked at each run.
+	CredentialSourceDocker = CredentialSource("docker")
+	// ECR: botocore's credential chain (env, profile, SSO, web identity, instance metadata), then `GetAuthorizationToken` for the account and region of the host. Needs `pulumi-dockerfeed[aws]`.
+	CredentialSourceAws = CredentialSource("aws")
+	// Artifact Registry and GCR: an OAuth2 access token from Application Default Credentials or a service-account key, or the `_json_key` form. Needs `pulumi-dockerfeed[gcp]`.
+	CredentialSourceGcp = CredentialSource("gcp")
+	// ACR: azure-identity's DefaultAzureCredential, exchanged for an ACR refresh token at `/oauth2/exchange`. Needs `pulumi-dockerfeed[azure]`.
+	CredentialSourceAzure = CredentialSource("azure")
+)
+
+func (CredentialSource) ElementType() reflect.Type {
+	return reflect.TypeOf((*CredentialSource)(nil)).Elem()
+}
+
+func (e CredentialSource) ToCredentialSourceOutput() CredentialSourceOutput {
+	return pulumi.ToOutput(e).(CredentialSourceOutput)
+}
+
+func (e CredentialSource) ToCredentialSourceOutputWithContext(ctx context.Context) CredentialSourceOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(CredentialSourceOutput)
+}
+
+func (e CredentialSource) ToCredentialSourcePtrOutput() CredentialSourcePtrOutput {
+	return e.ToCredentialSourcePtrOutputWithContext(context.Background())
+}
+
+func (e CredentialSource) ToCredentialSourcePtrOutputWithContext(ctx context.Context) CredentialSourcePtrOutput {
+	return CredentialSource(e).ToCredentialSourceOutputWithContext(ctx).ToCredentialSourcePtrOutputWithContext(ctx)
+}
+
+func (e CredentialSource) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e CredentialSource) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e CredentialSource) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e CredentialSource) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type CredentialSourceOutput struct{ *pulumi.OutputState }
+
+func (CredentialSourceOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*CredentialSource)(nil)).Elem()
+}
+
+func (o CredentialSourceOutput) ToCredentialSourceOutput() CredentialSourceOutput {
+	return o
+}
+
+func (o CredentialSourceOutput) ToCredentialSourceOutputWithContext(ctx context.Context) CredentialSourceOutput {
+	return o
+}
+
+func (o CredentialSourceOutput) ToCredentialSourcePtrOutput() CredentialSourcePtrOutput {
+	return o.ToCredentialSourcePtrOutputWithContext(context.Background())
+}
+
+func (o CredentialSourceOutput) ToCredentialSourcePtrOutputWithContext(ctx context.Context) CredentialSourcePtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v CredentialSource) *CredentialSource {
+		return &v
+	}).(CredentialSourcePtrOutput)
+}
+
+func (o CredentialSourceOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o CredentialSourceOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e CredentialSource) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o CredentialSourceOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o CredentialSourceOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e CredentialSource) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type CredentialSourcePtrOutput struct{ *pulumi.OutputState }
+
+func (CredentialSourcePtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**CredentialSource)(nil)).Elem()
+}
+
+func (o CredentialSourcePtrOutput) ToCredentialSourcePtrOutput() CredentialSourcePtrOutput {
+	return o
+}
+
+func (o CredentialSourcePtrOutput) ToCredentialSourcePtrOutputWithContext(ctx context.Context) CredentialSourcePtrOutput {
+	return o
+}
+
+func (o CredentialSourcePtrOutput) Elem() CredentialSourceOutput {
+	return o.ApplyT(func(v *CredentialSource) CredentialSource {
+		if v != nil {
+			return *v
+		}
+		var ret CredentialSource
+		return ret
+	}).(CredentialSourceOutput)
+}
+
+func (o CredentialSourcePtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o CredentialSourcePtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *CredentialSource) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// CredentialSourceInput is an input type that accepts values of the CredentialSource enum
+// A concrete instance of `CredentialSourceInput` can be one of the following:
+//
+//	CredentialSourceEnv
+//	CredentialSourceDocker
+//	CredentialSourceAws
+//	CredentialSourceGcp
+//	CredentialSourceAzure
+type CredentialSourceInput interface {
+	pulumi.Input
+
+	ToCredentialSourceOutput() CredentialSourceOutput
+	ToCredentialSourceOutputWithContext(context.Context) CredentialSourceOutput
+}
+
+var credentialSourcePtrType = reflect.TypeOf((**CredentialSource)(nil)).Elem()
+
+type CredentialSourcePtrInput interface {
+	pulumi.Input
+
+	ToCredentialSourcePtrOutput() CredentialSourcePtrOutput
+	ToCredentialSourcePtrOutputWithContext(context.Context) CredentialSourcePtrOutput
+}
+
+type credentialSourcePtr string
+
+func CredentialSourcePtr(v string) CredentialSourcePtrInput {
+	return (*credentialSourcePtr)(&v)
+}
+
+func (*credentialSourcePtr) ElementType() reflect.Type {
+	return credentialSourcePtrType
+}
+
+func (in *credentialSourcePtr) ToCredentialSourcePtrOutput() CredentialSourcePtrOutput {
+	return pulumi.ToOutput(in).(CredentialSourcePtrOutput)
+}
+
+func (in *credentialSourcePtr) ToCredentialSourcePtrOutputWithContext(ctx context.Context) CredentialSourcePtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(CredentialSourcePtrOutput)
+}
+
 // How tags are read as versions and compared.
 type Strategy string
 
@@ -364,10 +541,14 @@ func (in *strategyPtr) ToStrategyPtrOutputWithContext(ctx context.Context) Strat
 func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*ApiVersionInput)(nil)).Elem(), ApiVersion("auto"))
 	pulumi.RegisterInputType(reflect.TypeOf((*ApiVersionPtrInput)(nil)).Elem(), ApiVersion("auto"))
+	pulumi.RegisterInputType(reflect.TypeOf((*CredentialSourceInput)(nil)).Elem(), CredentialSource("env"))
+	pulumi.RegisterInputType(reflect.TypeOf((*CredentialSourcePtrInput)(nil)).Elem(), CredentialSource("env"))
 	pulumi.RegisterInputType(reflect.TypeOf((*StrategyInput)(nil)).Elem(), Strategy("octopus"))
 	pulumi.RegisterInputType(reflect.TypeOf((*StrategyPtrInput)(nil)).Elem(), Strategy("octopus"))
 	pulumi.RegisterOutputType(ApiVersionOutput{})
 	pulumi.RegisterOutputType(ApiVersionPtrOutput{})
+	pulumi.RegisterOutputType(CredentialSourceOutput{})
+	pulumi.RegisterOutputType(CredentialSourcePtrOutput{})
 	pulumi.RegisterOutputType(StrategyOutput{})
 	pulumi.RegisterOutputType(StrategyPtrOutput{})
 }

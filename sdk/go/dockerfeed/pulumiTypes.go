@@ -13,12 +13,368 @@ import (
 
 var _ = internal.GetEnvOrDefault
 
+// Where a feed's credentials come from. Holds no secret: the provider asks the source at every create, update and refresh, so the state never freezes a short-lived token.
+type Credentials struct {
+	// gcp: send the `_json_key` Basic form (user `_json_key`, the whole key file as the password) instead of an access token.
+	JsonKey *bool `pulumi:"jsonKey"`
+	// gcp: the path of a service-account key file (default: Application Default Credentials, `GOOGLE_APPLICATION_CREDENTIALS`).
+	KeyFile *string `pulumi:"keyFile"`
+	// aws: the profile of the AWS config files (default: botocore's chain, `AWS_PROFILE`).
+	Profile *string `pulumi:"profile"`
+	// aws: the registry's region, when the host does not say it (`<account>.dkr.ecr.<region>.amazonaws.com` does).
+	Region *string `pulumi:"region"`
+	// aws: the registry's 12-digit account id, when the host does not say it.
+	RegistryId *string `pulumi:"registryId"`
+	// aws: an IAM role to assume (STS AssumeRole) before asking ECR.
+	RoleArn *string `pulumi:"roleArn"`
+	// `env`, `docker`, `aws`, `gcp` or `azure`.
+	Source CredentialSource `pulumi:"source"`
+	// azure: the Entra ID tenant of the registry (default: the token's own).
+	TenantId *string `pulumi:"tenantId"`
+	// env: the user name that goes with the token.
+	Username *string `pulumi:"username"`
+	// env: the environment variable that holds the user name (e.g. `CI_DEPLOY_USER`), instead of username.
+	UsernameVariable *string `pulumi:"usernameVariable"`
+	// env: the environment variable that holds the password or token (e.g. `GITHUB_TOKEN`, `CI_JOB_TOKEN`).
+	Variable *string `pulumi:"variable"`
+}
+
+// Defaults sets the appropriate defaults for Credentials
+func (val *Credentials) Defaults() *Credentials {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.JsonKey == nil {
+		jsonKey_ := false
+		tmp.JsonKey = &jsonKey_
+	}
+	return &tmp
+}
+
+// CredentialsInput is an input type that accepts CredentialsArgs and CredentialsOutput values.
+// You can construct a concrete instance of `CredentialsInput` via:
+//
+//	CredentialsArgs{...}
+type CredentialsInput interface {
+	pulumi.Input
+
+	ToCredentialsOutput() CredentialsOutput
+	ToCredentialsOutputWithContext(context.Context) CredentialsOutput
+}
+
+// Where a feed's credentials come from. Holds no secret: the provider asks the source at every create, update and refresh, so the state never freezes a short-lived token.
+type CredentialsArgs struct {
+	// gcp: send the `_json_key` Basic form (user `_json_key`, the whole key file as the password) instead of an access token.
+	JsonKey pulumi.BoolPtrInput `pulumi:"jsonKey"`
+	// gcp: the path of a service-account key file (default: Application Default Credentials, `GOOGLE_APPLICATION_CREDENTIALS`).
+	KeyFile pulumi.StringPtrInput `pulumi:"keyFile"`
+	// aws: the profile of the AWS config files (default: botocore's chain, `AWS_PROFILE`).
+	Profile pulumi.StringPtrInput `pulumi:"profile"`
+	// aws: the registry's region, when the host does not say it (`<account>.dkr.ecr.<region>.amazonaws.com` does).
+	Region pulumi.StringPtrInput `pulumi:"region"`
+	// aws: the registry's 12-digit account id, when the host does not say it.
+	RegistryId pulumi.StringPtrInput `pulumi:"registryId"`
+	// aws: an IAM role to assume (STS AssumeRole) before asking ECR.
+	RoleArn pulumi.StringPtrInput `pulumi:"roleArn"`
+	// `env`, `docker`, `aws`, `gcp` or `azure`.
+	Source CredentialSourceInput `pulumi:"source"`
+	// azure: the Entra ID tenant of the registry (default: the token's own).
+	TenantId pulumi.StringPtrInput `pulumi:"tenantId"`
+	// env: the user name that goes with the token.
+	Username pulumi.StringPtrInput `pulumi:"username"`
+	// env: the environment variable that holds the user name (e.g. `CI_DEPLOY_USER`), instead of username.
+	UsernameVariable pulumi.StringPtrInput `pulumi:"usernameVariable"`
+	// env: the environment variable that holds the password or token (e.g. `GITHUB_TOKEN`, `CI_JOB_TOKEN`).
+	Variable pulumi.StringPtrInput `pulumi:"variable"`
+}
+
+// Defaults sets the appropriate defaults for CredentialsArgs
+func (val *CredentialsArgs) Defaults() *CredentialsArgs {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.JsonKey == nil {
+		tmp.JsonKey = pulumi.BoolPtr(false)
+	}
+	return &tmp
+}
+func (CredentialsArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*Credentials)(nil)).Elem()
+}
+
+func (i CredentialsArgs) ToCredentialsOutput() CredentialsOutput {
+	return i.ToCredentialsOutputWithContext(context.Background())
+}
+
+func (i CredentialsArgs) ToCredentialsOutputWithContext(ctx context.Context) CredentialsOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(CredentialsOutput)
+}
+
+func (i CredentialsArgs) ToCredentialsPtrOutput() CredentialsPtrOutput {
+	return i.ToCredentialsPtrOutputWithContext(context.Background())
+}
+
+func (i CredentialsArgs) ToCredentialsPtrOutputWithContext(ctx context.Context) CredentialsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(CredentialsOutput).ToCredentialsPtrOutputWithContext(ctx)
+}
+
+// CredentialsPtrInput is an input type that accepts CredentialsArgs, CredentialsPtr and CredentialsPtrOutput values.
+// You can construct a concrete instance of `CredentialsPtrInput` via:
+//
+//	        CredentialsArgs{...}
+//
+//	or:
+//
+//	        nil
+type CredentialsPtrInput interface {
+	pulumi.Input
+
+	ToCredentialsPtrOutput() CredentialsPtrOutput
+	ToCredentialsPtrOutputWithContext(context.Context) CredentialsPtrOutput
+}
+
+type credentialsPtrType CredentialsArgs
+
+func CredentialsPtr(v *CredentialsArgs) CredentialsPtrInput {
+	return (*credentialsPtrType)(v)
+}
+
+func (*credentialsPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**Credentials)(nil)).Elem()
+}
+
+func (i *credentialsPtrType) ToCredentialsPtrOutput() CredentialsPtrOutput {
+	return i.ToCredentialsPtrOutputWithContext(context.Background())
+}
+
+func (i *credentialsPtrType) ToCredentialsPtrOutputWithContext(ctx context.Context) CredentialsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(CredentialsPtrOutput)
+}
+
+// Where a feed's credentials come from. Holds no secret: the provider asks the source at every create, update and refresh, so the state never freezes a short-lived token.
+type CredentialsOutput struct{ *pulumi.OutputState }
+
+func (CredentialsOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*Credentials)(nil)).Elem()
+}
+
+func (o CredentialsOutput) ToCredentialsOutput() CredentialsOutput {
+	return o
+}
+
+func (o CredentialsOutput) ToCredentialsOutputWithContext(ctx context.Context) CredentialsOutput {
+	return o
+}
+
+func (o CredentialsOutput) ToCredentialsPtrOutput() CredentialsPtrOutput {
+	return o.ToCredentialsPtrOutputWithContext(context.Background())
+}
+
+func (o CredentialsOutput) ToCredentialsPtrOutputWithContext(ctx context.Context) CredentialsPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v Credentials) *Credentials {
+		return &v
+	}).(CredentialsPtrOutput)
+}
+
+// gcp: send the `_json_key` Basic form (user `_json_key`, the whole key file as the password) instead of an access token.
+func (o CredentialsOutput) JsonKey() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v Credentials) *bool { return v.JsonKey }).(pulumi.BoolPtrOutput)
+}
+
+// gcp: the path of a service-account key file (default: Application Default Credentials, `GOOGLE_APPLICATION_CREDENTIALS`).
+func (o CredentialsOutput) KeyFile() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v Credentials) *string { return v.KeyFile }).(pulumi.StringPtrOutput)
+}
+
+// aws: the profile of the AWS config files (default: botocore's chain, `AWS_PROFILE`).
+func (o CredentialsOutput) Profile() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v Credentials) *string { return v.Profile }).(pulumi.StringPtrOutput)
+}
+
+// aws: the registry's region, when the host does not say it (`<account>.dkr.ecr.<region>.amazonaws.com` does).
+func (o CredentialsOutput) Region() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v Credentials) *string { return v.Region }).(pulumi.StringPtrOutput)
+}
+
+// aws: the registry's 12-digit account id, when the host does not say it.
+func (o CredentialsOutput) RegistryId() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v Credentials) *string { return v.RegistryId }).(pulumi.StringPtrOutput)
+}
+
+// aws: an IAM role to assume (STS AssumeRole) before asking ECR.
+func (o CredentialsOutput) RoleArn() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v Credentials) *string { return v.RoleArn }).(pulumi.StringPtrOutput)
+}
+
+// `env`, `docker`, `aws`, `gcp` or `azure`.
+func (o CredentialsOutput) Source() CredentialSourceOutput {
+	return o.ApplyT(func(v Credentials) CredentialSource { return v.Source }).(CredentialSourceOutput)
+}
+
+// azure: the Entra ID tenant of the registry (default: the token's own).
+func (o CredentialsOutput) TenantId() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v Credentials) *string { return v.TenantId }).(pulumi.StringPtrOutput)
+}
+
+// env: the user name that goes with the token.
+func (o CredentialsOutput) Username() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v Credentials) *string { return v.Username }).(pulumi.StringPtrOutput)
+}
+
+// env: the environment variable that holds the user name (e.g. `CI_DEPLOY_USER`), instead of username.
+func (o CredentialsOutput) UsernameVariable() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v Credentials) *string { return v.UsernameVariable }).(pulumi.StringPtrOutput)
+}
+
+// env: the environment variable that holds the password or token (e.g. `GITHUB_TOKEN`, `CI_JOB_TOKEN`).
+func (o CredentialsOutput) Variable() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v Credentials) *string { return v.Variable }).(pulumi.StringPtrOutput)
+}
+
+type CredentialsPtrOutput struct{ *pulumi.OutputState }
+
+func (CredentialsPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**Credentials)(nil)).Elem()
+}
+
+func (o CredentialsPtrOutput) ToCredentialsPtrOutput() CredentialsPtrOutput {
+	return o
+}
+
+func (o CredentialsPtrOutput) ToCredentialsPtrOutputWithContext(ctx context.Context) CredentialsPtrOutput {
+	return o
+}
+
+func (o CredentialsPtrOutput) Elem() CredentialsOutput {
+	return o.ApplyT(func(v *Credentials) Credentials {
+		if v != nil {
+			return *v
+		}
+		var ret Credentials
+		return ret
+	}).(CredentialsOutput)
+}
+
+// gcp: send the `_json_key` Basic form (user `_json_key`, the whole key file as the password) instead of an access token.
+func (o CredentialsPtrOutput) JsonKey() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *Credentials) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.JsonKey
+	}).(pulumi.BoolPtrOutput)
+}
+
+// gcp: the path of a service-account key file (default: Application Default Credentials, `GOOGLE_APPLICATION_CREDENTIALS`).
+func (o CredentialsPtrOutput) KeyFile() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Credentials) *string {
+		if v == nil {
+			return nil
+		}
+		return v.KeyFile
+	}).(pulumi.StringPtrOutput)
+}
+
+// aws: the profile of the AWS config files (default: botocore's chain, `AWS_PROFILE`).
+func (o CredentialsPtrOutput) Profile() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Credentials) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Profile
+	}).(pulumi.StringPtrOutput)
+}
+
+// aws: the registry's region, when the host does not say it (`<account>.dkr.ecr.<region>.amazonaws.com` does).
+func (o CredentialsPtrOutput) Region() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Credentials) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Region
+	}).(pulumi.StringPtrOutput)
+}
+
+// aws: the registry's 12-digit account id, when the host does not say it.
+func (o CredentialsPtrOutput) RegistryId() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Credentials) *string {
+		if v == nil {
+			return nil
+		}
+		return v.RegistryId
+	}).(pulumi.StringPtrOutput)
+}
+
+// aws: an IAM role to assume (STS AssumeRole) before asking ECR.
+func (o CredentialsPtrOutput) RoleArn() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Credentials) *string {
+		if v == nil {
+			return nil
+		}
+		return v.RoleArn
+	}).(pulumi.StringPtrOutput)
+}
+
+// `env`, `docker`, `aws`, `gcp` or `azure`.
+func (o CredentialsPtrOutput) Source() CredentialSourcePtrOutput {
+	return o.ApplyT(func(v *Credentials) *CredentialSource {
+		if v == nil {
+			return nil
+		}
+		return &v.Source
+	}).(CredentialSourcePtrOutput)
+}
+
+// azure: the Entra ID tenant of the registry (default: the token's own).
+func (o CredentialsPtrOutput) TenantId() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Credentials) *string {
+		if v == nil {
+			return nil
+		}
+		return v.TenantId
+	}).(pulumi.StringPtrOutput)
+}
+
+// env: the user name that goes with the token.
+func (o CredentialsPtrOutput) Username() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Credentials) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Username
+	}).(pulumi.StringPtrOutput)
+}
+
+// env: the environment variable that holds the user name (e.g. `CI_DEPLOY_USER`), instead of username.
+func (o CredentialsPtrOutput) UsernameVariable() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Credentials) *string {
+		if v == nil {
+			return nil
+		}
+		return v.UsernameVariable
+	}).(pulumi.StringPtrOutput)
+}
+
+// env: the environment variable that holds the password or token (e.g. `GITHUB_TOKEN`, `CI_JOB_TOKEN`).
+func (o CredentialsPtrOutput) Variable() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Credentials) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Variable
+	}).(pulumi.StringPtrOutput)
+}
+
 // A feed's connection settings.
 type FeedSettings struct {
 	// `auto` (default), `v2` or `v1`. An explicit version is verified, not trusted. As an output: the version found.
 	ApiVersion *ApiVersion `pulumi:"apiVersion"`
 	// PEM bundle of CAs to trust for this registry.
 	CaCertificate *string `pulumi:"caCertificate"`
+	// Where credentials come from at run time, instead of username/password or useDockerConfig: `{source: env, variable: GITHUB_TOKEN, username: ci}`, `{source: aws}`, `{source: gcp}`, `{source: azure}`, `{source: docker}`. The state stores where to ask, never the secret, so a refresh asks the source again.
+	Credentials *Credentials `pulumi:"credentials"`
 	// Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed without a scheme, except for loopback hosts; another host is reached over plain http only when written with an explicit `http://`.
 	FeedUri string `pulumi:"feedUri"`
 	// Skip TLS certificate verification (test registries only). It never switches to plain http: write `http://` in feedUri for that.
@@ -43,6 +399,8 @@ func (val *FeedSettings) Defaults() *FeedSettings {
 		apiVersion_ := ApiVersion("auto")
 		tmp.ApiVersion = &apiVersion_
 	}
+	tmp.Credentials = tmp.Credentials.Defaults()
+
 	if tmp.InsecureSkipTlsVerify == nil {
 		insecureSkipTlsVerify_ := false
 		tmp.InsecureSkipTlsVerify = &insecureSkipTlsVerify_
@@ -71,6 +429,8 @@ type FeedSettingsArgs struct {
 	ApiVersion ApiVersionPtrInput `pulumi:"apiVersion"`
 	// PEM bundle of CAs to trust for this registry.
 	CaCertificate pulumi.StringPtrInput `pulumi:"caCertificate"`
+	// Where credentials come from at run time, instead of username/password or useDockerConfig: `{source: env, variable: GITHUB_TOKEN, username: ci}`, `{source: aws}`, `{source: gcp}`, `{source: azure}`, `{source: docker}`. The state stores where to ask, never the secret, so a refresh asks the source again.
+	Credentials CredentialsPtrInput `pulumi:"credentials"`
 	// Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed without a scheme, except for loopback hosts; another host is reached over plain http only when written with an explicit `http://`.
 	FeedUri pulumi.StringInput `pulumi:"feedUri"`
 	// Skip TLS certificate verification (test registries only). It never switches to plain http: write `http://` in feedUri for that.
@@ -94,6 +454,7 @@ func (val *FeedSettingsArgs) Defaults() *FeedSettingsArgs {
 	if tmp.ApiVersion == nil {
 		tmp.ApiVersion = ApiVersion("auto")
 	}
+
 	if tmp.InsecureSkipTlsVerify == nil {
 		tmp.InsecureSkipTlsVerify = pulumi.BoolPtr(false)
 	}
@@ -137,6 +498,11 @@ func (o FeedSettingsOutput) ApiVersion() ApiVersionPtrOutput {
 // PEM bundle of CAs to trust for this registry.
 func (o FeedSettingsOutput) CaCertificate() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v FeedSettings) *string { return v.CaCertificate }).(pulumi.StringPtrOutput)
+}
+
+// Where credentials come from at run time, instead of username/password or useDockerConfig: `{source: env, variable: GITHUB_TOKEN, username: ci}`, `{source: aws}`, `{source: gcp}`, `{source: azure}`, `{source: docker}`. The state stores where to ask, never the secret, so a refresh asks the source again.
+func (o FeedSettingsOutput) Credentials() CredentialsPtrOutput {
+	return o.ApplyT(func(v FeedSettings) *Credentials { return v.Credentials }).(CredentialsPtrOutput)
 }
 
 // Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed without a scheme, except for loopback hosts; another host is reached over plain http only when written with an explicit `http://`.
@@ -237,7 +603,11 @@ func (o TagInfoArrayOutput) Index(i pulumi.IntInput) TagInfoOutput {
 }
 
 func init() {
+	pulumi.RegisterInputType(reflect.TypeOf((*CredentialsInput)(nil)).Elem(), CredentialsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*CredentialsPtrInput)(nil)).Elem(), CredentialsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*FeedSettingsInput)(nil)).Elem(), FeedSettingsArgs{})
+	pulumi.RegisterOutputType(CredentialsOutput{})
+	pulumi.RegisterOutputType(CredentialsPtrOutput{})
 	pulumi.RegisterOutputType(FeedSettingsOutput{})
 	pulumi.RegisterOutputType(TagInfoOutput{})
 	pulumi.RegisterOutputType(TagInfoArrayOutput{})

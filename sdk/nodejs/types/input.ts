@@ -9,6 +9,124 @@ import * as enums from "../types/enums";
 import * as utilities from "../utilities";
 
 /**
+ * Where a feed's credentials come from. Holds no secret: the provider asks the source at every create, update and refresh, so the state never freezes a short-lived token.
+ */
+export interface Credentials {
+    /**
+     * gcp: send the `_json_key` Basic form (user `_json_key`, the whole key file as the password) instead of an access token.
+     */
+    jsonKey?: boolean;
+    /**
+     * gcp: the path of a service-account key file (default: Application Default Credentials, `GOOGLE_APPLICATION_CREDENTIALS`).
+     */
+    keyFile?: string;
+    /**
+     * aws: the profile of the AWS config files (default: botocore's chain, `AWS_PROFILE`).
+     */
+    profile?: string;
+    /**
+     * aws: the registry's region, when the host does not say it (`<account>.dkr.ecr.<region>.amazonaws.com` does).
+     */
+    region?: string;
+    /**
+     * aws: the registry's 12-digit account id, when the host does not say it.
+     */
+    registryId?: string;
+    /**
+     * aws: an IAM role to assume (STS AssumeRole) before asking ECR.
+     */
+    roleArn?: string;
+    /**
+     * `env`, `docker`, `aws`, `gcp` or `azure`.
+     */
+    source: enums.CredentialSource;
+    /**
+     * azure: the Entra ID tenant of the registry (default: the token's own).
+     */
+    tenantId?: string;
+    /**
+     * env: the user name that goes with the token.
+     */
+    username?: string;
+    /**
+     * env: the environment variable that holds the user name (e.g. `CI_DEPLOY_USER`), instead of username.
+     */
+    usernameVariable?: string;
+    /**
+     * env: the environment variable that holds the password or token (e.g. `GITHUB_TOKEN`, `CI_JOB_TOKEN`).
+     */
+    variable?: string;
+}
+/**
+ * credentialsProvideDefaults sets the appropriate defaults for Credentials
+ */
+export function credentialsProvideDefaults(val: Credentials): Credentials {
+    return {
+        ...val,
+        jsonKey: (val.jsonKey) ?? false,
+    };
+}
+
+/**
+ * Where a feed's credentials come from. Holds no secret: the provider asks the source at every create, update and refresh, so the state never freezes a short-lived token.
+ */
+export interface CredentialsArgs {
+    /**
+     * gcp: send the `_json_key` Basic form (user `_json_key`, the whole key file as the password) instead of an access token.
+     */
+    jsonKey?: pulumi.Input<boolean | undefined>;
+    /**
+     * gcp: the path of a service-account key file (default: Application Default Credentials, `GOOGLE_APPLICATION_CREDENTIALS`).
+     */
+    keyFile?: pulumi.Input<string | undefined>;
+    /**
+     * aws: the profile of the AWS config files (default: botocore's chain, `AWS_PROFILE`).
+     */
+    profile?: pulumi.Input<string | undefined>;
+    /**
+     * aws: the registry's region, when the host does not say it (`<account>.dkr.ecr.<region>.amazonaws.com` does).
+     */
+    region?: pulumi.Input<string | undefined>;
+    /**
+     * aws: the registry's 12-digit account id, when the host does not say it.
+     */
+    registryId?: pulumi.Input<string | undefined>;
+    /**
+     * aws: an IAM role to assume (STS AssumeRole) before asking ECR.
+     */
+    roleArn?: pulumi.Input<string | undefined>;
+    /**
+     * `env`, `docker`, `aws`, `gcp` or `azure`.
+     */
+    source: pulumi.Input<enums.CredentialSource>;
+    /**
+     * azure: the Entra ID tenant of the registry (default: the token's own).
+     */
+    tenantId?: pulumi.Input<string | undefined>;
+    /**
+     * env: the user name that goes with the token.
+     */
+    username?: pulumi.Input<string | undefined>;
+    /**
+     * env: the environment variable that holds the user name (e.g. `CI_DEPLOY_USER`), instead of username.
+     */
+    usernameVariable?: pulumi.Input<string | undefined>;
+    /**
+     * env: the environment variable that holds the password or token (e.g. `GITHUB_TOKEN`, `CI_JOB_TOKEN`).
+     */
+    variable?: pulumi.Input<string | undefined>;
+}
+/**
+ * credentialsArgsProvideDefaults sets the appropriate defaults for CredentialsArgs
+ */
+export function credentialsArgsProvideDefaults(val: CredentialsArgs): CredentialsArgs {
+    return {
+        ...val,
+        jsonKey: (val.jsonKey) ?? false,
+    };
+}
+
+/**
  * A feed's connection settings.
  */
 export interface FeedSettings {
@@ -20,6 +138,10 @@ export interface FeedSettings {
      * PEM bundle of CAs to trust for this registry.
      */
     caCertificate?: string;
+    /**
+     * Where credentials come from at run time, instead of username/password or useDockerConfig: `{source: env, variable: GITHUB_TOKEN, username: ci}`, `{source: aws}`, `{source: gcp}`, `{source: azure}`, `{source: docker}`. The state stores where to ask, never the secret, so a refresh asks the source again.
+     */
+    credentials?: inputs.Credentials;
     /**
      * Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed without a scheme, except for loopback hosts; another host is reached over plain http only when written with an explicit `http://`.
      */
@@ -52,6 +174,7 @@ export function feedSettingsProvideDefaults(val: FeedSettings): FeedSettings {
     return {
         ...val,
         apiVersion: (val.apiVersion) ?? "auto",
+        credentials: (val.credentials ? inputs.credentialsProvideDefaults(val.credentials) : undefined),
         insecureSkipTlsVerify: (val.insecureSkipTlsVerify) ?? false,
         useDockerConfig: (val.useDockerConfig) ?? false,
     };
@@ -69,6 +192,10 @@ export interface FeedSettingsArgs {
      * PEM bundle of CAs to trust for this registry.
      */
     caCertificate?: pulumi.Input<string | undefined>;
+    /**
+     * Where credentials come from at run time, instead of username/password or useDockerConfig: `{source: env, variable: GITHUB_TOKEN, username: ci}`, `{source: aws}`, `{source: gcp}`, `{source: azure}`, `{source: docker}`. The state stores where to ask, never the secret, so a refresh asks the source again.
+     */
+    credentials?: pulumi.Input<inputs.CredentialsArgs | undefined>;
     /**
      * Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed without a scheme, except for loopback hosts; another host is reached over plain http only when written with an explicit `http://`.
      */
@@ -101,6 +228,7 @@ export function feedSettingsArgsProvideDefaults(val: FeedSettingsArgs): FeedSett
     return {
         ...val,
         apiVersion: (val.apiVersion) ?? "auto",
+        credentials: pulumi.output(val.credentials).apply(v => v === undefined ? undefined : inputs.credentialsArgsProvideDefaults(v)),
         insecureSkipTlsVerify: (val.insecureSkipTlsVerify) ?? false,
         useDockerConfig: (val.useDockerConfig) ?? false,
     };

@@ -9,6 +9,65 @@ import * as enums from "../types/enums";
 import * as utilities from "../utilities";
 
 /**
+ * Where a feed's credentials come from. Holds no secret: the provider asks the source at every create, update and refresh, so the state never freezes a short-lived token.
+ */
+export interface Credentials {
+    /**
+     * gcp: send the `_json_key` Basic form (user `_json_key`, the whole key file as the password) instead of an access token.
+     */
+    jsonKey?: boolean;
+    /**
+     * gcp: the path of a service-account key file (default: Application Default Credentials, `GOOGLE_APPLICATION_CREDENTIALS`).
+     */
+    keyFile?: string;
+    /**
+     * aws: the profile of the AWS config files (default: botocore's chain, `AWS_PROFILE`).
+     */
+    profile?: string;
+    /**
+     * aws: the registry's region, when the host does not say it (`<account>.dkr.ecr.<region>.amazonaws.com` does).
+     */
+    region?: string;
+    /**
+     * aws: the registry's 12-digit account id, when the host does not say it.
+     */
+    registryId?: string;
+    /**
+     * aws: an IAM role to assume (STS AssumeRole) before asking ECR.
+     */
+    roleArn?: string;
+    /**
+     * `env`, `docker`, `aws`, `gcp` or `azure`.
+     */
+    source: enums.CredentialSource;
+    /**
+     * azure: the Entra ID tenant of the registry (default: the token's own).
+     */
+    tenantId?: string;
+    /**
+     * env: the user name that goes with the token.
+     */
+    username?: string;
+    /**
+     * env: the environment variable that holds the user name (e.g. `CI_DEPLOY_USER`), instead of username.
+     */
+    usernameVariable?: string;
+    /**
+     * env: the environment variable that holds the password or token (e.g. `GITHUB_TOKEN`, `CI_JOB_TOKEN`).
+     */
+    variable?: string;
+}
+/**
+ * credentialsProvideDefaults sets the appropriate defaults for Credentials
+ */
+export function credentialsProvideDefaults(val: Credentials): Credentials {
+    return {
+        ...val,
+        jsonKey: (val.jsonKey) ?? false,
+    };
+}
+
+/**
  * A feed's connection settings.
  */
 export interface FeedSettings {
@@ -20,6 +79,10 @@ export interface FeedSettings {
      * PEM bundle of CAs to trust for this registry.
      */
     caCertificate?: string;
+    /**
+     * Where credentials come from at run time, instead of username/password or useDockerConfig: `{source: env, variable: GITHUB_TOKEN, username: ci}`, `{source: aws}`, `{source: gcp}`, `{source: azure}`, `{source: docker}`. The state stores where to ask, never the secret, so a refresh asks the source again.
+     */
+    credentials?: outputs.Credentials;
     /**
      * Registry address, e.g. `https://registry.example.com` or `localhost:5000`. https is assumed without a scheme, except for loopback hosts; another host is reached over plain http only when written with an explicit `http://`.
      */
@@ -52,6 +115,7 @@ export function feedSettingsProvideDefaults(val: FeedSettings): FeedSettings {
     return {
         ...val,
         apiVersion: (val.apiVersion) ?? "auto",
+        credentials: (val.credentials ? outputs.credentialsProvideDefaults(val.credentials) : undefined),
         insecureSkipTlsVerify: (val.insecureSkipTlsVerify) ?? false,
         useDockerConfig: (val.useDockerConfig) ?? false,
     };

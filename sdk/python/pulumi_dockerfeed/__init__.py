@@ -10,6 +10,7 @@ The SDK is shape only: the behaviour lives in `dockerfeed.resources.providers`.
 """
 
 from pulumi_dockerfeed._resources import (
+    CredentialsArgs,
     DockerFeed,
     DockerFeedArgs,
     FeedSettingsArgs,
@@ -17,4 +18,11 @@ from pulumi_dockerfeed._resources import (
     ImageVersionArgs,
 )
 
-__all__ = ["DockerFeed", "DockerFeedArgs", "FeedSettingsArgs", "ImageVersion", "ImageVersionArgs"]
+__all__ = [
+    "CredentialsArgs",
+    "DockerFeed",
+    "DockerFeedArgs",
+    "FeedSettingsArgs",
+    "ImageVersion",
+    "ImageVersionArgs",
+]

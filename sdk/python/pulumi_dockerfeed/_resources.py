@@ -60,6 +60,48 @@ def _secret(value: pulumi.Input[str] | None) -> pulumi.Output[str] | None:
 
 
 @dataclass
+class CredentialsArgs:
+    """Where a feed's credentials come from at run time (schema type Credentials): the provider
+    asks the source at every create, update and refresh, and the state keeps only this.
+
+        CredentialsArgs(source="env", variable="GITHUB_TOKEN", username="octocat")
+        CredentialsArgs(source="aws")                  # ECR, botocore's credential chain
+        CredentialsArgs(source="gcp")                  # Artifact Registry, ADC
+        CredentialsArgs(source="azure")                # ACR, DefaultAzureCredential
+        CredentialsArgs(source="docker")               # config.json and its helpers
+    """
+
+    source: pulumi.Input[str]
+    variable: pulumi.Input[str] | None = None
+    username: pulumi.Input[str] | None = None
+    username_variable: pulumi.Input[str] | None = None
+    profile: pulumi.Input[str] | None = None
+    region: pulumi.Input[str] | None = None
+    registry_id: pulumi.Input[str] | None = None
+    role_arn: pulumi.Input[str] | None = None
+    key_file: pulumi.Input[str] | None = None
+    json_key: pulumi.Input[bool] | None = None
+    tenant_id: pulumi.Input[str] | None = None
+
+    def _props(self) -> dict[str, Any]:
+        props = {_CREDENTIAL_NAMES[f.name]: getattr(self, f.name) for f in fields(self)}
+        return {k: v for k, v in props.items() if v is not None}
+
+
+_CREDENTIAL_NAMES = {re.sub(r"(?<!^)(?=[A-Z])", "_", n).lower(): n for n in contract.CREDENTIALS_FIELDS}
+
+
+def _credentials(value: object) -> object:
+    """`credentials` as the provider reads it: camelCase keys (CredentialsArgs or a dict with
+    snake_case or camelCase keys; anything else is left for the provider's check to refuse)."""
+    if isinstance(value, CredentialsArgs):
+        return value._props()
+    if isinstance(value, Mapping):
+        return {_CREDENTIAL_NAMES.get(k, k) if isinstance(k, str) else k: v for k, v in value.items()}
+    return value
+
+
+@dataclass
 class FeedSettingsArgs:
     """A feed's connection settings given directly (e.g. from config or another stack)."""
 
@@ -69,6 +111,7 @@ class FeedSettingsArgs:
     username: pulumi.Input[str] | None = None
     password: pulumi.Input[str] | None = None
     use_docker_config: pulumi.Input[bool] | None = None
+    credentials: CredentialsArgs | Mapping[str, Any] | None = None
     ca_certificate: pulumi.Input[str] | None = None
     insecure_skip_tls_verify: pulumi.Input[bool] | None = None
 
@@ -76,6 +119,7 @@ class FeedSettingsArgs:
         # Not dataclasses.asdict: it deep-copies, and Outputs refuse to be copied.
         props = {f.name: getattr(self, f.name) for f in fields(self)}
         props["password"] = _secret(self.password)
+        props["credentials"] = None if self.credentials is None else _credentials(self.credentials)
         return {k: v for k, v in props.items() if v is not None}
 
 
@@ -135,6 +179,11 @@ class DockerFeed(_Translated, module="dockerfeed", name="DockerFeed"):
     use_docker_config: pulumi.Output[bool | None]
     """Take credentials from Docker's config.json (`$DOCKER_CONFIG` or `~/.docker`) and its
     credential helpers."""
+    credentials: pulumi.Output[dict[str, Any] | None]
+    """Where credentials come from at run time, instead of username/password or useDockerConfig:
+    `{source: env, variable: GITHUB_TOKEN, username: ci}`, `{source: aws}`, `{source: gcp}`,
+    `{source: azure}`, `{source: docker}`. The state stores where to ask, never the secret, so a
+    refresh asks the source again."""
     ca_certificate: pulumi.Output[str | None]
     """PEM bundle of CAs to trust for this registry."""
     insecure_skip_tls_verify: pulumi.Output[bool | None]
@@ -165,6 +214,7 @@ class DockerFeed(_Translated, module="dockerfeed", name="DockerFeed"):
         username: pulumi.Input[str] | None = None,
         password: pulumi.Input[str] | None = None,
         use_docker_config: pulumi.Input[bool] | None = None,
+        credentials: CredentialsArgs | Mapping[str, Any] | None = None,
         ca_certificate: pulumi.Input[str] | None = None,
         insecure_skip_tls_verify: pulumi.Input[bool] | None = None,
     ) -> None:
@@ -179,6 +229,7 @@ class DockerFeed(_Translated, module="dockerfeed", name="DockerFeed"):
                 username=username,
                 password=password,
                 use_docker_config=use_docker_config,
+                credentials=credentials,
                 ca_certificate=ca_certificate,
                 insecure_skip_tls_verify=insecure_skip_tls_verify,
             )

@@ -22,6 +22,34 @@ export const ApiVersion = {
  */
 export type ApiVersion = (typeof ApiVersion)[keyof typeof ApiVersion];
 
+export const CredentialSource = {
+    /**
+     * An environment variable of the process running the provider (e.g. `GITHUB_TOKEN`), read at every use.
+     */
+    Env: "env",
+    /**
+     * Docker's config.json (`$DOCKER_CONFIG` or `~/.docker`) and its credential helpers, asked at each run.
+     */
+    Docker: "docker",
+    /**
+     * ECR: botocore's credential chain (env, profile, SSO, web identity, instance metadata), then `GetAuthorizationToken` for the account and region of the host. Needs `pulumi-dockerfeed[aws]`.
+     */
+    Aws: "aws",
+    /**
+     * Artifact Registry and GCR: an OAuth2 access token from Application Default Credentials or a service-account key, or the `_json_key` form. Needs `pulumi-dockerfeed[gcp]`.
+     */
+    Gcp: "gcp",
+    /**
+     * ACR: azure-identity's DefaultAzureCredential, exchanged for an ACR refresh token at `/oauth2/exchange`. Needs `pulumi-dockerfeed[azure]`.
+     */
+    Azure: "azure",
+} as const;
+
+/**
+ * Where a feed's credentials come from at run time (docs/credentials.md).
+ */
+export type CredentialSource = (typeof CredentialSource)[keyof typeof CredentialSource];
+
 export const Strategy = {
     /**
      * Octopus Deploy's version rules (the default).

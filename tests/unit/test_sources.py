@@ -244,6 +244,19 @@ def test_suggested_source_by_the_user_a_cloud_token_goes_with() -> None:
     assert "{source: env" in sources.suggest("127.0.0.1", "ci")
 
 
+def test_a_refresh_refused_with_a_frozen_password_names_the_source() -> None:
+    from dockerfeed.lifecycle.frozen import frozen_password_hint
+    from dockerfeed.registry import BadCredentials, Unreachable
+
+    refused = BadCredentials("GET https://x/v2/ answered 401 for user 'AWS' from settings")
+    feed = {"feedUri": "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "username": "AWS", "password": "p"}
+    hint = frozen_password_hint(feed, refused)
+    assert "password stored in the state" in hint and "credentials: {source: aws}" in hint
+    assert frozen_password_hint(feed, Unreachable("GET https://x/v2/ could not connect")) == ""
+    with_source = {"feedUri": "ghcr.io", "credentials": {"source": "env", "variable": "T", "username": "u"}}
+    assert frozen_password_hint(with_source, refused) == ""
+
+
 def test_feed_inputs_check_the_credentials_per_property() -> None:
     from dockerfeed.lifecycle.models import FeedInputs, ImageVersionInputs, check_failures
 

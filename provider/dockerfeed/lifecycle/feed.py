@@ -30,7 +30,9 @@ DETECTED = ("v2", "v1")
 
 
 def connect(props: dict[str, Any], *, redetect: bool = False, catalog: bool = True) -> dict[str, Any]:
-    """Ping, validate the credentials for real, probe the catalog: the SEEN values."""
+    """Ping, validate the credentials for real, probe the catalog: the SEEN values. `redetect`
+    is a refresh's (with the props from the state)."""
+    from dockerfeed.lifecycle.frozen import frozen_password_hint
     from dockerfeed.registry import NotARegistry, Registry, RegistryError
 
     inputs = _model(props)
@@ -50,7 +52,7 @@ def connect(props: dict[str, Any], *, redetect: bool = False, catalog: bool = Tr
         registry.validate(info)
         supported = registry.catalog_supported() if catalog else props.get("catalogSupported")
     except RegistryError as e:
-        raise LifecycleError(str(e)) from None
+        raise LifecycleError(str(e) + (frozen_password_hint(props, e) if redetect else "")) from None
     return {
         "apiVersion": info.api_version,
         "registryUrl": info.registry_url,

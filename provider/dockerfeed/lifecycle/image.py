@@ -8,6 +8,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from dockerfeed import contract
+from dockerfeed.lifecycle.frozen import frozen_password_hint
 from dockerfeed.lifecycle.results import Checked, Diffed, LifecycleError, Read
 from dockerfeed.lifecycle.values import UNKNOWN, changed, given, has_unknown, is_unknown, with_defaults
 
@@ -46,7 +47,7 @@ def resolve_pin(props: dict[str, Any], current: str | None) -> Pin:
             cached=True,
         )
     except (RegistryError, ResolveError, ValueError) as e:
-        raise LifecycleError(str(e)) from None
+        raise LifecycleError(str(e), e) from None
 
 
 def verify_pin(props: dict[str, Any], tag: str, digest: str) -> None:
@@ -259,7 +260,12 @@ class ImageVersionLifecycle:
         """Re-resolve. Nothing moved: outputs and inputs come back exactly as stored. Moved:
         the new pin in both, `previousTag` the tag it moved from."""
         old_pin = pin_of(outputs)
-        pin = resolve_pin(outputs, outputs.get("tag") if old_pin else None)
+        try:
+            pin = resolve_pin(outputs, outputs.get("tag") if old_pin else None)
+        except LifecycleError as e:
+            # A password from the state that no longer works: say which source to give instead.
+            hint = frozen_password_hint(outputs.get("feed"), e.error) if e.error else ""
+            raise LifecycleError(str(e) + hint, e.error) from None
         stored = dict(inputs) if inputs is not None else inputs_from(outputs)
         if old_pin == (pin.tag, pin.digest) and carries_pin(outputs):
             return Read(id, dict(outputs), stored)

@@ -7,7 +7,12 @@ from typing import Any
 
 
 class LifecycleError(Exception):
-    """An operation failed; `str(e)` is the one plain message meant for the person running Pulumi."""
+    """An operation failed; `str(e)` is the one plain message meant for the person running Pulumi.
+    `error` is the registry's (or resolver's) error it tells of, when there was one."""
+
+    def __init__(self, message: str, error: Exception | None = None) -> None:
+        super().__init__(message)
+        self.error = error
 
 
 @dataclass(frozen=True)

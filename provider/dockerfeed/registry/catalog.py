@@ -40,9 +40,10 @@ def catalog(conn: Connection) -> list[str]:
         return paged(conn, "/v2/_catalog", "repositories", (CATALOG_SCOPE,), "the catalog")
     except (AccessDenied, NotFound) as e:
         raise Unsupported(
-            f"this registry does not offer a catalog to {conn.who}: {e}. Hosted registries "
-            "(GHCR, Docker Hub, ProGet) and admin-only catalogs (Harbor, GitLab) behave so; "
-            "give the repository name to `dockerfeed tags` instead"
+            f"catalog not available for these credentials: this registry does not offer a "
+            f"catalog to {conn.who}: {e}. Hosted registries (GHCR, Docker Hub, ProGet), "
+            "admin-only catalogs (Harbor) and deploy tokens (GitLab) behave so; give the "
+            "repository name to `dockerfeed tags` instead"
         ) from None
 
 

@@ -3,8 +3,10 @@
 
 With a source, the refresh asks it again (a new provider process, a new token) and passes; with
 the password frozen into the state at `up`, the refresh fails, and the message names the source
-to give instead. No token, key or password of any source appears in the exported state, the
-state files or the CLI's output.
+to give instead. Every source: env, docker, aws (moto's ECR), gcp (a local token endpoint) and
+azure (a managed-identity endpoint, and ACR's exchange answered in front of a real registry).
+No token, key or password of any source appears in the exported state, the state files or the
+CLI's output.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import pulumi
 import pytest
@@ -24,7 +27,9 @@ from pulumi import automation as auto
 
 from pulumi_dockerfeed import DockerFeed, ImageVersion
 from tests.support import images
-from tests.support.cloud import AWS_ACCOUNT, AWS_REGION, GoogleTokenEndpoint, MotoECR
+from tests.support.cloud import AWS_ACCOUNT, AWS_REGION, AzureManagedIdentity, GoogleTokenEndpoint, MotoECR
+from tests.support.faultproxy import Action, FaultProxy, Reply
+from tests.support.faultproxy import Request as ProxyRequest
 from tests.support.servers import RegistryServer
 from tests.support.stack import pulumi_bin, raw_export, stack
 from tests.support.tokenserver import Grant, TokenServer
@@ -309,3 +314,107 @@ def test_docker_source_asks_the_helper_again_at_the_refresh(
     st, outcome, texts = up_then_refresh(tmp_path / "work", reg, rotate, {"source": "docker"}, env)
     assert outcome == "passed"
     assert_nothing_leaked(st, tmp_path / "work", reg.seen, texts)
+
+
+# --- Azure (ACR's exchange, recorded, in front of a real registry) -------------------------------
+
+ACR_USER = "00000000-0000-0000-0000-000000000000"  # the user ACR expects beside a refresh token
+
+
+class ACRTokenServer(TokenServer):
+    """The token service as ACR runs it: refresh tokens from /oauth2/exchange, taken by the
+    OAuth2 refresh-token grant or as the Basic password of the user 0000…0000."""
+
+    def authenticate(self, username: str | None, password: str | None) -> str | None:
+        if username == ACR_USER:
+            return self._subject_for_refresh(password)
+        return super().authenticate(username, password)
+
+    def issue_refresh_token(self, subject: str) -> str:
+        token = "acr-rt-" + secrets.token_urlsafe(24)
+        with self._lock:
+            self._refresh_tokens[token] = subject
+        return token
+
+    def revoke_refresh_tokens(self) -> None:
+        with self._lock:
+            self._refresh_tokens.clear()
+
+
+class ACRExchange(Action):
+    """ACR's POST /oauth2/exchange (recorded behaviour: REFERENCES.md §7), answered in front of
+    the registry: an Azure AD token the identity endpoint issued buys a refresh token."""
+
+    name = "acr exchange"
+    forwards = False
+
+    def __init__(self, ts: ACRTokenServer, identity: AzureManagedIdentity, subject: str) -> None:
+        self.ts, self.identity, self.subject = ts, identity, subject
+        self.refresh_tokens: list[str] = []
+
+    def before(self, proxy: FaultProxy, request: ProxyRequest) -> Reply | None:
+        form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
+        if form.get("grant_type") != "access_token" or form.get("access_token") not in self.identity.tokens:
+            return Reply(401, [("Content-Type", "application/json")], b'{"errors":[{"code":"UNAUTHORIZED"}]}')
+        token = self.ts.issue_refresh_token(self.subject)
+        self.refresh_tokens.append(token)
+        return Reply(
+            200, [("Content-Type", "application/json")], json.dumps({"refresh_token": token}).encode()
+        )
+
+
+@pytest.fixture
+def acr(
+    start_registry: Callable[..., RegistryServer],
+) -> Iterator[tuple[FaultProxy, ACRTokenServer, ACRExchange, AzureManagedIdentity]]:
+    pytest.importorskip("azure.identity", reason="azure-identity is part of the test extra")
+    users = {"admin": "admin-" + secrets.token_urlsafe(12)}
+    ts = ACRTokenServer(users=users, grants=(*GRANTS, Grant("acr-pull", "demo/*", ("pull",))))
+    reg = start_registry("v2", auth="token", users=users, token_server=ts, pusher="admin")
+    images.seed_tags(reg.url, REPO, ["1.0.0", "1.1.0"], auth=reg.push_credentials)
+    identity = AzureManagedIdentity()
+    exchange = ACRExchange(ts, identity, "acr-pull")
+    base = f"http://127.0.0.1:{ts.port}"
+    with FaultProxy(reg.url, token_upstream=base, token_prefix="/token", lifetime=600) as proxy:
+        proxy.add("POST", r"^/oauth2/exchange", exchange, times=1_000)
+        yield proxy, ts, exchange, identity
+    identity.stop()
+
+
+def test_acr_azure_source_survives_revoked_refresh_tokens(acr: Any, tmp_path: Path) -> None:
+    proxy, ts, exchange, identity = acr
+    st = stack(
+        tmp_path,
+        program(proxy.host, {"source": "azure"}),
+        project="dockerfeed-credentials",
+        env=identity.env,
+    )
+    up = st.up()
+    assert up.outputs["tag"].value == "1.1.0"
+    ts.revoke_refresh_tokens()  # ACR's refresh tokens last hours; the next day's are new ones
+    refreshed = st.refresh()
+    assert refreshed.summary.resource_changes == {"same": 3}
+    assert len(exchange.refresh_tokens) >= 2  # the refresh exchanged again, in its own process
+    seen = [*exchange.refresh_tokens, *identity.tokens, identity.header_secret]
+    assert_nothing_leaked(st, tmp_path, seen, [up.stdout, up.stderr, refreshed.stdout, refreshed.stderr])
+
+
+def test_acr_frozen_refresh_token_fails_the_refresh_and_names_the_azure_source(
+    acr: Any, tmp_path: Path
+) -> None:
+    proxy, ts, _exchange, _identity = acr
+    frozen = ts.issue_refresh_token("acr-pull")  # what `az acr login --expose-token` printed at up
+    st = stack(
+        tmp_path,
+        program(proxy.host, None, username=ACR_USER),
+        project="dockerfeed-credentials",
+        secrets={"password": frozen},
+    )
+    up = st.up()
+    assert up.outputs["tag"].value == "1.1.0"
+    ts.revoke_refresh_tokens()
+    with pytest.raises(auto.CommandError) as failure:
+        st.refresh()
+    outcome = str(failure.value)
+    assert "password stored in the state" in outcome and "credentials: {source: azure}" in outcome
+    assert_nothing_leaked(st, tmp_path, [frozen], [up.stdout, up.stderr, outcome])

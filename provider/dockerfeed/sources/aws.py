@@ -64,7 +64,7 @@ def _session(spec: CredentialSpec, region: str) -> Any:
 
 def resolve(spec: CredentialSpec, registry: RegistryHost) -> Resolved:
     account, region = _target(spec, registry)
-    require("botocore", "aws", "botocore")
+    require("boto3", "aws", "boto3")  # (botocore comes with it)
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
     where = f"ECR GetAuthorizationToken for account {account} in {region}"

@@ -60,6 +60,15 @@ yaml_host="$(scripts/build-go-tool.sh pulumi-language-yaml github.com/pulumi/pul
 # Beside pulumi, where the CLI looks for language hosts first (when that pulumi is our build).
 if [[ $pulumi_bin == "$cache"/* ]]; then ln -sf "$yaml_host" "$pulumi_bin/pulumi-language-yaml"; fi
 codegen="$(scripts/build-codegen.sh "$PULUMI_VERSION" | tail -n 1)"
+# The TypeScript and Go example programs with the generated SDKs (npm packages and Go modules,
+# cached by their sources' hash). Without Node.js the TypeScript face is skipped (failed under CI).
+ts_example=""
+if command -v npm >/dev/null; then
+  ts_example="$(scripts/build-examples.sh typescript | tail -n 1)"
+else
+  say "npm not found: examples/typescript cannot run (install Node.js >= 20)"
+fi
+go_example="$(scripts/build-examples.sh go | tail -n 1)"
 
 cat > .venv/tools.env <<ENV
 PULUMI_BIN=$pulumi_bin
@@ -68,6 +77,8 @@ DOCKERFEED_REGISTRY3=$registry3
 DOCKERFEED_SKOPEO=$(command -v skopeo)
 DOCKERFEED_LANGUAGE_YAML=$yaml_host
 DOCKERFEED_CODEGEN=$codegen
+DOCKERFEED_EXAMPLE_TYPESCRIPT=$ts_example
+DOCKERFEED_EXAMPLE_GO=$go_example
 ENV
 # The Automation API and the demo find pulumi and its plugins on PATH.
 for f in "$pulumi_bin"/pulumi* "$yaml_host"; do ln -sf "$f" .venv/bin/; done

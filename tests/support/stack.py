@@ -55,6 +55,25 @@ def example_program(name: str) -> Callable[[], None]:
     return program
 
 
+def stack_env(work_dir: Path, passphrase: str = "dockerfeed-test-passphrase") -> dict[str, str]:
+    """The environment of the Pulumi CLI for a stack under `work_dir` (file backend there)."""
+    bin_dir = pulumi_bin()
+    state = work_dir / "state"
+    state.mkdir(parents=True, exist_ok=True)
+    python_dir = str(Path(sys.executable).parent)
+    return {
+        "PULUMI_BACKEND_URL": f"file://{state}",
+        "PULUMI_CONFIG_PASSPHRASE": passphrase,
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_HOME": str(work_dir / "home"),
+        "PULUMI_DIY_BACKEND_NO_LEGACY_WARNING": "true",
+        # The dynamic-provider plugin is a shell script that runs `python3 -m pulumi.dynamic`:
+        # make that this virtualenv's Python, so it imports the same dockerfeed.
+        "PULUMI_RUNTIME_VIRTUALENV": str(Path(sys.executable).parent.parent),
+        "PATH": os.pathsep.join([str(bin_dir), python_dir, os.environ.get("PATH", "")]),
+    }
+
+
 def stack(
     work_dir: Path,
     program: Callable[[], None],
@@ -67,22 +86,8 @@ def stack(
     env: Mapping[str, str] | None = None,
 ) -> auto.Stack:
     """A stack on a file backend under `work_dir`, with its config set."""
+    env = {**stack_env(work_dir, passphrase), **(env or {})}
     bin_dir = pulumi_bin()
-    state = work_dir / "state"
-    state.mkdir(parents=True, exist_ok=True)
-    python_dir = str(Path(sys.executable).parent)
-    env = {
-        "PULUMI_BACKEND_URL": f"file://{state}",
-        "PULUMI_CONFIG_PASSPHRASE": passphrase,
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_HOME": str(work_dir / "home"),
-        "PULUMI_DIY_BACKEND_NO_LEGACY_WARNING": "true",
-        # The dynamic-provider plugin is a shell script that runs `python3 -m pulumi.dynamic`:
-        # make that this virtualenv's Python, so it imports the same dockerfeed.
-        "PULUMI_RUNTIME_VIRTUALENV": str(Path(sys.executable).parent.parent),
-        "PATH": os.pathsep.join([str(bin_dir), python_dir, os.environ.get("PATH", "")]),
-        **(env or {}),
-    }
     options = auto.LocalWorkspaceOptions(
         work_dir=str(work_dir),
         pulumi_command=auto.PulumiCommand(root=str(bin_dir.parent), skip_version_check=True),

@@ -4,7 +4,8 @@ schema.json is the single source of truth (docs/design.md, "One contract"). This
   * provider/dockerfeed/contract.py: the property tables, enumerations, defaults, secrets, the
     snake_case names and the version that the pydantic models, the dynamic SDK and both provider
     faces import;
-  * provider/dockerfeed/schema.json: the schema the plugin serves (a package-data copy).
+  * provider/dockerfeed/schema.json: the schema the plugin serves (a package-data copy);
+  * docs/schema.md: that schema as `pulumi package get-schema` prints it.
 `--check` writes nothing and fails when a generated file is stale.
 """
 
@@ -21,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "schema.json"
 CONTRACT = ROOT / "provider" / "dockerfeed" / "contract.py"
 SCHEMA_COPY = ROOT / "provider" / "dockerfeed" / "schema.json"
+SCHEMA_DOC = ROOT / "docs" / "schema.md"
 
 
 def snake(name: str) -> str:
@@ -155,9 +157,32 @@ def contract(schema: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def schema_doc(schema: dict[str, Any]) -> str:
+    served = {**schema, "config": {}}  # the CLI adds the provider's (empty) config section
+    return "\n".join(
+        [
+            "# The schema the plugin serves",
+            "",
+            "Generated from schema.json by `make codegen`; `tests/e2e/test_plugin.py` compares it with",
+            "what the real CLI prints for the installed plugin:",
+            "",
+            "```sh",
+            "$ pulumi package get-schema dockerfeed",
+            "$ pulumi package get-schema $(command -v pulumi-resource-dockerfeed)  # the same, by path",
+            "```",
+            "",
+            "```json",
+            json.dumps(served, indent=2, ensure_ascii=False),
+            "```",
+            "",
+        ]
+    )
+
+
 def outputs() -> dict[Path, str]:
     text = SCHEMA.read_text()
-    return {CONTRACT: contract(json.loads(text)), SCHEMA_COPY: text}
+    schema = json.loads(text)
+    return {CONTRACT: contract(schema), SCHEMA_COPY: text, SCHEMA_DOC: schema_doc(schema)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,6 +30,7 @@ codegen: bootstrap
 
 bench: bootstrap
 	@scripts/build-peers.sh && $(PY) -m benchmarks.run $(BENCH_ARGS)
+	@$(PY) -m benchmarks.pluginscale $(PLUGIN_BENCH_ARGS)
 
 clean:
 	rm -rf .venv .demo .pytest_cache .mypy_cache .ruff_cache

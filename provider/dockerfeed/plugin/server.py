@@ -20,6 +20,7 @@ from typing import Any
 
 import grpc
 import grpc.aio
+from pulumi.provider.experimental.provider import Provider
 from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import provider_pb2_grpc
@@ -113,7 +114,7 @@ for _name in RPCS:
     setattr(PlainErrorServicer, _name, _plain_errors(_name, getattr(ProviderServicer, _name)))
 
 
-def serve(argv: list[str], provider: DockerFeedPlugin | None = None) -> None:
+def serve(argv: list[str], provider: Provider | None = None) -> None:
     parser = argparse.ArgumentParser(prog="pulumi-resource-dockerfeed", description=__doc__)
     parser.add_argument("engine", help="the Pulumi engine's address (the CLI passes it)")
     parser.add_argument("--logflow", action="store_true", help=argparse.SUPPRESS)

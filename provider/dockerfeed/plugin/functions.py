@@ -33,7 +33,7 @@ def invoke(token: str, args: dict[str, Any]) -> Result:
 
 
 def _inputs(args: dict[str, Any], names: tuple[str, ...]) -> tuple[Any, list[tuple[str, str]]]:
-    from dockerfeed.resources.models import ImageVersionInputs, check_failures
+    from dockerfeed.lifecycle.models import ImageVersionInputs, check_failures
 
     props = {k: v for k, v in args.items() if k in names}
     unknown = sorted(set(args) - set(names))

@@ -179,14 +179,55 @@ def run(repeat: int, startup_repeat: int, log: Callable[[str], None]) -> dict[st
     return results
 
 
+OUT = ROOT / "docs" / "benchmarks-plugin.md"
+TIMES = "\u00d7"
+
+
+def report(results: dict[str, float], repeat: int, startup_repeat: int, note: str = "") -> str:
+    rows = [
+        "# Benchmarks: the native face",
+        "",
+        "Written by `python -m benchmarks.pluginscale` (part of `make bench`): the stack of",
+        "docs/benchmarks.md (c), 102 resources (2 feeds, 100 ImageVersions over 10 repositories,",
+        "300 tags each), through the plugin and through the dynamic provider, each beside a no-op",
+        "floor of its own kind, in one run; Python inline programs in all four, so only the",
+        f"provider differs. Medians of {repeat} round(s); start-up: median of {startup_repeat}.",
+        *([note] if note else []),
+        "",
+        "| operation | plugin | plugin floor | ratio | dynamic | dynamic floor | ratio | plugin / dynamic |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for op in ("up", "refresh"):
+        rows.append(
+            f"| `pulumi {op}` | {results[f'plugin {op}']:.2f} s | {results[f'plugin floor {op}']:.2f} s "
+            f"| {results[f'{op}: plugin / plugin floor']:.2f}{TIMES} | {results[f'dynamic {op}']:.2f} s "
+            f"| {results[f'dynamic floor {op}']:.2f} s "
+            f"| {results[f'{op}: dynamic / dynamic floor']:.2f}{TIMES} "
+            f"| {results[f'{op}: plugin / dynamic']:.2f}{TIMES} |"
+        )
+    rows += [
+        "",
+        "| start-up (spawn to port) | plugin | no-op plugin, same server | ratio |",
+        "|---|---|---|---|",
+        f"| `pulumi-resource-dockerfeed` | {results['startup plugin']:.3f} s "
+        f"| {results['startup floor']:.3f} s "
+        f"| {results['startup: plugin / floor']:.2f}{TIMES} |",
+        "",
+    ]
+    return "\n".join(rows)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3, help="stack rounds of each kind (default 3)")
     ap.add_argument("--startup", type=int, default=10, help="plugin starts measured (default 10)")
+    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--note", default="", help="a line about the machine's conditions")
     args = ap.parse_args()
     results = run(args.repeat, args.startup, print)
     for key, value in results.items():
         print(f"{key:32} {value:8.3f}{'' if ':' in key else ' s'}")
+    args.out.write_text(report(results, args.repeat, args.startup, args.note))
     return 0
 
 

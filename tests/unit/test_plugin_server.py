@@ -248,3 +248,42 @@ def test_invoke_refuses_bad_arguments_per_property(stub: Any) -> None:
     assert [f.property for f in done.failures] == ["tagInclude"]
     message = _error(lambda: stub.Invoke(provider_pb2.InvokeRequest(tok="dockerfeed:index:nope", args=args)))
     assert message.startswith("unknown function 'dockerfeed:index:nope'")
+
+
+def test_warm_loads_the_lifecycles_once_before_any_request(lifecycles: dict[str, Recording]) -> None:
+    loads: list[int] = []
+
+    def load() -> dict[str, Any]:
+        loads.append(1)
+        return dict(lifecycles)
+
+    plugin = DockerFeedPlugin(lifecycles=load)
+    plugin.warm()
+    plugin.warm()
+    with plugin_stub(plugin) as stub:
+        stub.Check(provider_pb2.CheckRequest(urn=FEED_URN, olds=to_struct({}), news=to_struct({})))
+    assert loads == [1]
+    assert [name for name, _ in lifecycles["dockerfeed:index:DockerFeed"].calls] == ["check"]
+
+
+def test_the_plugin_process_warms_up_after_printing_its_port() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, threading\n"
+        "from dockerfeed.plugin import server\n"
+        "from dockerfeed.plugin.provider import DockerFeedPlugin\n"
+        "class P(DockerFeedPlugin):\n"
+        "    def warm(self):\n"
+        "        print('warm', threading.current_thread().name, flush=True)\n"
+        "server.serve(['127.0.0.1:1'], P())\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip().isdigit()
+        assert proc.stdout.readline().split() == ["warm", "dockerfeed-warm"]
+    finally:
+        proc.kill()
+        proc.wait()

@@ -76,6 +76,9 @@ class Lifecycle(Protocol):
 
 
 def _default_lifecycles() -> dict[str, Lifecycle]:
+    # The lifecycle imports the resolver and the registry client when it first needs them;
+    # importing them here lets `warm` do it off the critical path.
+    import dockerfeed.resolve  # noqa: F401
     from dockerfeed.lifecycle import FEED, IMAGE
 
     return {FEED.token: FEED, IMAGE.token: IMAGE}
@@ -112,9 +115,19 @@ class DockerFeedPlugin(Provider):
         # The lifecycle blocks on the registry; the engine sends many requests at once.
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dockerfeed")
 
-    def _lifecycle(self, urn: str) -> Lifecycle:
+    def warm(self) -> None:
+        """Load the lifecycles (and with them the registry client and the resolver).
+
+        The server calls this on a thread once its port is out, so that the imports (a few
+        hundred milliseconds) overlap the engine's handshake instead of delaying the first
+        Check; a request that comes first simply loads them itself.
+        """
         if self._lifecycles is None:
             self._lifecycles = self._load()
+
+    def _lifecycle(self, urn: str) -> Lifecycle:
+        self.warm()
+        assert self._lifecycles is not None
         token = _resource_type(urn)
         found = self._lifecycles.get(token)
         if found is None:

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import contextlib
 import sys
+import threading
 import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -131,6 +132,9 @@ def serve(argv: list[str], provider: Provider | None = None) -> None:
         await server.start()
         sys.stdout.buffer.write(f"{port}\n".encode())
         sys.stdout.buffer.flush()
+        warm = getattr(impl, "warm", None)
+        if callable(warm):
+            threading.Thread(target=warm, name="dockerfeed-warm", daemon=True).start()
         await server.wait_for_termination()
 
     with contextlib.suppress(KeyboardInterrupt):

@@ -34,12 +34,12 @@ class Imported:
 
 
 def _settings(feed_uri: str) -> Any:
-    from dockerfeed.registry import FeedSettings
+    from dockerfeed.registry import ConnectionSettings
 
     username = os.environ.get("DOCKERFEED_USERNAME") or None
     password = os.environ.get("DOCKERFEED_PASSWORD") if username else None
     docker_config = os.environ.get("DOCKERFEED_USE_DOCKER_CONFIG", "").lower() in ("1", "true", "yes")
-    return FeedSettings(
+    return ConnectionSettings(
         feed_uri=feed_uri, username=username, password=password, use_docker_config=docker_config
     )
 

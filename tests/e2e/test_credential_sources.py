@@ -342,7 +342,7 @@ class ACRTokenServer(TokenServer):
 
 
 class ACRExchange(Action):
-    """ACR's POST /oauth2/exchange (recorded behaviour: REFERENCES.md §7), answered in front of
+    """ACR's POST /oauth2/exchange (recorded behaviour, docs/credentials.md), answered in front of
     the registry: an Azure AD token the identity endpoint issued buys a refresh token."""
 
     name = "acr exchange"

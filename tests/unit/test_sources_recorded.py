@@ -1,6 +1,6 @@
 """Recorded behaviour of ACR and GitLab with the credential sources, through httpx.MockTransport.
 
-What no local server shows (REFERENCES.md §7): ACR's `/oauth2/exchange` and its refresh-token
+What no local server shows (docs/credentials.md): ACR's `/oauth2/exchange` and its refresh-token
 grant, ACR admin users and repository-scoped tokens, GitLab's token service refusing a deploy
 token the catalog scope. The Azure AD token itself comes from azure-identity's real
 DefaultAzureCredential, asking a managed-identity endpoint on loopback (tests/support/cloud.py).

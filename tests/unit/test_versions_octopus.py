@@ -1,4 +1,4 @@
-"""Octopus version parsing and ordering (REFERENCES.md §1), as table tests and ordering laws."""
+"""Octopus version parsing and ordering (docs/versions.md), as table tests and ordering laws."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Version ranges: NuGet/Octopus intervals (REFERENCES.md §2) and semver-style constraints."""
+"""Version ranges: NuGet/Octopus intervals (docs/versions.md, "versionRange") and semver-style constraints."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def test_octopus_ranges(range_: str, inside: list[str], outside: list[str]) -> N
 
 
 def test_words_are_below_one() -> None:
-    # REFERENCES.md §2: tags without numbers are 0.0.0.0-<label>, so `myfeature` is in (,1.0).
+    # docs/versions.md: tags without numbers are 0.0.0.0-<label>, so `myfeature` is in (,1.0).
     assert in_range("(,1.0)", "myfeature")
     assert not in_range("[0.0.1,)", "latest")
 

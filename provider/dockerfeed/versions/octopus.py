@@ -1,4 +1,4 @@
-"""Octopus versions: how Octopus Deploy reads and orders a Docker tag (REFERENCES.md §1).
+"""Octopus versions: how Octopus Deploy reads and orders a Docker tag (docs/versions.md).
 
 The parser follows Octopus's OctopusVersionParser pattern; the order follows OctopusVersion and
 DockerTag. Ordering is by a precomputed sort key (a tuple of ints and strings), so comparing two
@@ -26,8 +26,8 @@ LabelKey: TypeAlias = tuple[tuple[int, int | str], ...]
 # real pre-release of those numbers, which is what "below 2.0.0 and all its pre-releases" needs.
 OctopusKey: TypeAlias = tuple[int, int, int, int, int, LabelKey]
 
-# The Octopus pattern with `\s` narrowed to a plain space: REFERENCES.md §1 lists tabs and
-# newlines as rejected, and a Docker tag never contains either. `\Z` instead of `$` because
+# The Octopus pattern with `\s` narrowed to a plain space: Octopus rejects tabs and
+# newlines, and a Docker tag never contains either. `\Z` instead of `$` because
 # Python's `$` would also accept a trailing newline.
 _PATTERN = re.compile(
     r"^ *(?: *(?P<prefix>[vV])? *(?P<major>\d+) *"

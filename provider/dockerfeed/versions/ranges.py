@@ -1,6 +1,6 @@
 """Version ranges: NuGet/Octopus intervals and, beyond Octopus, semver-style constraints.
 
-Interval syntax (Octopus channels, REFERENCES.md §2), compared exactly as written:
+Interval syntax (Octopus channels; docs/versions.md, "versionRange"), compared exactly as written:
 
     1.0        >= 1.0              [1.0]        == 1.0
     (1.0,)     >  1.0              (,1.0]       <= 1.0          (,1.0)   < 1.0

@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
-from pulumi.runtime.rpc import UNKNOWN
 
 from dockerfeed.contract import SECRETS
+from dockerfeed.lifecycle.values import UNKNOWN, is_unknown
 
 Path = tuple[str | int, ...]
 
@@ -36,10 +36,6 @@ def _plain(value: PropertyValue, path: Path, secret: set[Path]) -> Any:
     if isinstance(inner, Sequence) and not isinstance(inner, str):
         return [_plain(v, (*path, i), secret) for i, v in enumerate(inner)]
     return inner
-
-
-def is_unknown(value: object) -> bool:
-    return value == UNKNOWN or type(value).__name__ == "Unknown"
 
 
 def wire(props: Mapping[str, Any], secret: set[Path] | None = None) -> dict[str, PropertyValue]:

@@ -49,25 +49,14 @@ Method = Callable[[Any, Any, Any], Awaitable[Any]]
 
 def user_message(error: BaseException) -> str | None:
     """The message of an error meant for the user, or None for an internal one."""
+    from dockerfeed.lifecycle import LifecycleError
     from dockerfeed.plugin.functions import FunctionError
     from dockerfeed.plugin.imports import ImportIdError
     from dockerfeed.plugin.provider import PluginError
     from dockerfeed.registry import RegistryError
     from dockerfeed.resolve import ResolveError
 
-    mine: tuple[type[BaseException], ...] = (
-        FunctionError,
-        ImportIdError,
-        PluginError,
-        RegistryError,
-        ResolveError,
-    )
-    try:
-        from dockerfeed.lifecycle import LifecycleError
-
-        mine = (*mine, LifecycleError)
-    except ImportError:  # pragma: no cover - the lifecycle ships with this package
-        pass
+    mine = (FunctionError, ImportIdError, LifecycleError, PluginError, RegistryError, ResolveError)
     if isinstance(error, mine):
         return str(error)
     return None

@@ -195,3 +195,30 @@ def test_errors_bodies_that_say_nothing_usable_add_nothing() -> None:
     assert "\x1b" not in said and said.startswith("DENIED: no [31m") and len(said) < 250
     many = {"errors": [{"code": f"C{i}", "message": "m"} for i in range(10)]}
     assert registry_errors(json.dumps(many).encode()) == "C0: m; C1: m; C2: m"
+
+
+# --- one rule for the settings, in the check and in the client --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("settings", "prop", "said"),
+    [
+        ({"ca_certificate": "not a certificate"}, "caCertificate", "caCertificate must be PEM text"),
+        ({"username": "ci"}, "password", "only half of the credentials were given: password is missing"),
+        ({"password": "pw"}, "username", "only half of the credentials were given: username is missing"),
+        ({"username": "ci:x", "password": "pw"}, "username", "contains ':'"),
+    ],
+)
+def test_the_check_and_the_client_refuse_the_same_settings_in_the_same_words(
+    settings: dict[str, str], prop: str, said: str
+) -> None:
+    from dockerfeed.lifecycle.models import FeedInputs, check_failures
+    from dockerfeed.registry import InvalidConfiguration
+
+    camel = {"ca_certificate": "caCertificate"}
+    props = {"feedUri": FEED, **{camel.get(k, k): v for k, v in settings.items()}}
+    failures = check_failures(FeedInputs, props)
+    assert [p for p, _ in failures] == [prop] and said in failures[0][1], failures
+    with pytest.raises(InvalidConfiguration, match=said) as e:
+        Registry(ConnectionSettings(FEED, **settings), Session())
+    assert e.value.property == prop

@@ -38,6 +38,8 @@ def password_from_stdin() -> str:
 
 
 def read_ca(path: str) -> str:
+    from dockerfeed.registry.settings import PEM_MARKER
+
     try:
         with open(path, encoding="utf-8") as f:
             ca = f.read()
@@ -47,9 +49,9 @@ def read_ca(path: str) -> str:
             f"cannot read --ca-certificate {path}: {reason}; "
             "give the path of a PEM file with the registry's CA certificate"
         ) from None
-    if "-----BEGIN CERTIFICATE-----" not in ca:
+    if PEM_MARKER not in ca:
         raise usage_error(
-            f"--ca-certificate {path} holds no PEM certificate (no -----BEGIN CERTIFICATE----- line); "
+            f"--ca-certificate {path} holds no PEM certificate (no {PEM_MARKER} line); "
             "give the path of a PEM file with the registry's CA certificate"
         )
     return ca

@@ -22,7 +22,7 @@ from dockerfeed.registry._http import CONNECT_LIMIT, TIMEOUT_ENV
 from dockerfeed.registry.deadline import DeadlineTransport, with_deadlines
 from dockerfeed.registry.errors import InvalidConfiguration
 from dockerfeed.registry.retry import RetryPolicy, RetryTransport
-from dockerfeed.registry.settings import ConnectionSettings
+from dockerfeed.registry.settings import ConnectionSettings, check_ca_certificate
 
 USER_AGENT = "pulumi-dockerfeed/0.1 (+https://github.com/pulumi-dockerfeed)"
 # Seconds one request may take as a whole (connect, TLS, headers and body); at most CONNECT_LIMIT
@@ -109,6 +109,7 @@ def _ssl_context(settings: ConnectionSettings) -> ssl.SSLContext | bool:
     if settings.insecure_skip_tls_verify:
         return False
     if settings.ca_certificate:
+        check_ca_certificate(settings.ca_certificate)
         # The feed's CA is trusted in addition to the system's: a token service on a public
         # host must still verify.
         ctx = ssl.create_default_context()

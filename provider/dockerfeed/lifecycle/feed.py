@@ -46,7 +46,7 @@ def connect(props: dict[str, Any], *, redetect: bool = False, catalog: bool = Tr
             # version is drift to show, not an error.
             if not redetect or inputs.api_version == "auto":
                 raise
-            inputs = inputs.model_copy(update={"api_version": "auto"})
+            inputs = inputs.with_api_version("auto")
             registry = Registry(inputs.settings())
             info = registry.ping()
         registry.validate(info)
@@ -63,6 +63,13 @@ def connect(props: dict[str, Any], *, redetect: bool = False, catalog: bool = Tr
 
 
 def _model(props: dict[str, Any]) -> Any:
+    """The inputs as a connection needs them: read plainly when they are of the stored shape
+    (plain.py: no pydantic on a refresh), else validated by the models."""
+    from dockerfeed.lifecycle import plain
+
+    found = plain.feed(props)
+    if found is not None:
+        return found
     from pydantic import ValidationError
 
     from dockerfeed.lifecycle.models import FeedInputs

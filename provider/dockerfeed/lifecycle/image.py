@@ -65,6 +65,13 @@ def verify_pin(props: dict[str, Any], tag: str, digest: str) -> None:
 
 
 def _model(props: dict[str, Any]) -> Any:
+    """The inputs as a resolve needs them: read plainly when they are of the stored shape
+    (plain.py: no pydantic on a refresh), else validated by the models."""
+    from dockerfeed.lifecycle import plain
+
+    found = plain.image(props)
+    if found is not None:
+        return found
     from pydantic import ValidationError
 
     from dockerfeed.lifecycle.models import ImageVersionInputs

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import unquote
 
 from pydantic import (
     BaseModel,
@@ -17,6 +16,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+import dockerfeed.lifecycle.checks as checks
 from dockerfeed.contract import (
     DEFAULT_API_VERSION,
     DEFAULT_INSECURE_SKIP_TLS_VERIFY,
@@ -25,16 +25,8 @@ from dockerfeed.contract import (
     ApiVersion,
 )
 from dockerfeed.lifecycle.values import has_unknown, is_unknown, known
-from dockerfeed.registry import (
-    ConnectionSettings,
-    InvalidConfiguration,
-    Platform,
-    RegistryError,
-    normalize_image,
-    parse_feed_uri,
-)
-from dockerfeed.registry.settings import check_ca_certificate, check_credentials, check_username
-from dockerfeed.sources import CredentialSpec, SourceConfigError
+from dockerfeed.registry import ConnectionSettings
+from dockerfeed.sources import CredentialSpec
 from dockerfeed.versions import VersionRule, validate_rule
 
 
@@ -58,69 +50,36 @@ class FeedInputs(_Inputs):
     @field_validator("credentials")
     @classmethod
     def _credentials(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is not None:
-            try:
-                CredentialSpec.parse(value)
-            except SourceConfigError as e:
-                raise ValueError(str(e).removeprefix("credentials").lstrip(".: ") or str(e)) from None
-        return value
+        return checks.credentials(value)
 
     @field_validator("feed_uri")
     @classmethod
     def _uri(cls, value: str) -> str:
-        try:
-            parse_feed_uri(value, insecure=True)
-        except RegistryError as e:
-            raise ValueError(str(e)) from None
-        return value
+        return checks.feed_uri(value)
 
     @field_validator("registry_path")
     @classmethod
     def _registry_path(cls, value: str | None) -> str | None:
-        if value is not None and (not value.strip() or re.search(r"\s", value.strip())):
-            raise ValueError(f"registryPath {value!r} must be a host[:port][/prefix] without spaces")
-        if value is not None and any(s in (".", "..") for s in unquote(value).split("/")):
-            raise ValueError(
-                f"registryPath {value!r} must be a host[:port][/prefix] without . or .. segments"
-            )
-        return value
+        return checks.registry_path(value)
 
     @field_validator("username")
     @classmethod
     def _username(cls, value: str | None) -> str | None:
-        if value:
-            try:
-                check_username(value)
-            except RegistryError as e:
-                raise ValueError(str(e)) from None
-        return value
+        return checks.username(value)
 
     @field_validator("ca_certificate")
     @classmethod
     def _pem(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                check_ca_certificate(value)
-            except RegistryError as e:
-                raise ValueError(str(e)) from None
-        return value
+        return checks.ca_certificate(value)
 
     @model_validator(mode="after")
     def _pairs(self) -> FeedInputs:
-        # The registry client's own rule (registry/settings.py); the message names the property.
         password = self.password.get_secret_value() if self.password else None
-        try:
-            check_credentials(self.username, password)
-        except InvalidConfiguration as e:
-            raise ValueError(f"{e.property}: {e}") from None
-        if self.use_docker_config and self.username:
-            raise ValueError("useDockerConfig: give either username/password or useDockerConfig, not both")
-        if self.credentials is not None and (self.username or self.password or self.use_docker_config):
-            given = "username/password" if self.username or self.password else "useDockerConfig"
-            raise ValueError(
-                f"credentials: give either credentials (a source asked at run time) or {given}, not both"
-            )
+        checks.credential_pairs(self.username, password, self.use_docker_config, self.credentials is not None)
         return self
+
+    def with_api_version(self, api_version: ApiVersion) -> FeedInputs:
+        return self.model_copy(update={"api_version": api_version})
 
     def settings(self) -> ConnectionSettings:
         return ConnectionSettings(
@@ -150,18 +109,12 @@ class ImageVersionInputs(_Inputs):
     @field_validator("image")
     @classmethod
     def _image(cls, value: str) -> str:
-        try:
-            normalize_image(value)
-        except RegistryError as e:
-            raise ValueError(str(e)) from None
-        return value
+        return checks.image(value)
 
     @field_validator("platform")
     @classmethod
     def _platform(cls, value: str | None) -> str | None:
-        if value is not None:
-            Platform.parse(value)
-        return value
+        return checks.platform(value)
 
     def rule(self) -> VersionRule:
         return VersionRule.build(

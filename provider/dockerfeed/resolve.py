@@ -97,6 +97,13 @@ def resolve_image(
     repo = normalize_image(image, registry.address)
     wanted = Platform.parse(platform) if platform else None
     connection = registry.identity
+    if cached and current is not None and is_tag(current):
+        # A refresh: the pinned tag is most often still the winner, so its digest is asked for
+        # beside the listing instead of after it (docs/design.md, "Lifecycle of a resolve").
+        session = registry.session
+        runs.prefetch_digest(
+            connection, repo, current, lambda: Registry(settings, session).manifest_digest(repo, current)
+        )
     tags = (
         runs.tags(connection, repo, lambda: registry.list_tags(repo)) if cached else registry.list_tags(repo)
     )

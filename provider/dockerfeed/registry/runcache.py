@@ -7,6 +7,7 @@ feeds share an answer only when every setting that could change it is the same.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -44,6 +45,27 @@ class Memo:
             self._entries[key] = (time.monotonic(), value)
             return value
 
+    def known(self, key: Hashable) -> bool:
+        """Whether `key` has a fresh value or is being computed right now."""
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None and (self.ttl is None or time.monotonic() - hit[0] < self.ttl):
+                return True
+            key_lock = self._key_locks.get(key)
+            return key_lock is not None and key_lock.locked()
+
+    def prefetch(self, key: Hashable, compute: Callable[[], object]) -> None:
+        """Start computing `key` on a thread of its own, unless it is known. A failure is left
+        to the caller who needs the value: it computes again and sees the error itself."""
+        if self.known(key):
+            return
+
+        def quietly() -> None:
+            with contextlib.suppress(Exception):  # the caller that needs the value will see it
+                self.get(key, compute)
+
+        threading.Thread(target=quietly, name="dockerfeed-prefetch", daemon=True).start()
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
@@ -61,6 +83,13 @@ class RunCache(Memo):
 
     def digest(self, connection: ConnectionIdentity, repo: str, tag: str, compute: Callable[[], str]) -> str:
         return self.get(("digest", connection, repo, tag), compute)
+
+    def prefetch_digest(
+        self, connection: ConnectionIdentity, repo: str, tag: str, compute: Callable[[], str]
+    ) -> None:
+        """Ask for a digest a resolve will likely want (the pinned tag, on a refresh) while its
+        listing is still on the way: the HEAD is off the listing's critical path."""
+        self.prefetch(("digest", connection, repo, tag), compute)
 
 
 __all__ = ["LISTING_TTL", "Memo", "RunCache", "RunKey"]

@@ -12,7 +12,7 @@ from dockerfeed.cli import main
 from tests.support import REPO_ROOT
 
 DOCS = {name: (REPO_ROOT / name).read_text() for name in ("README.md", "docs/cli.md")}
-SDK = REPO_ROOT / "sdk" / "python" / "pulumi_dockerfeed" / "_resources.py"
+SDK = sorted((REPO_ROOT / "sdk" / "python" / "pulumi_dockerfeed").glob("*.py"))
 
 
 def command_lines() -> list[tuple[str, str]]:
@@ -40,7 +40,7 @@ def test_insecure_is_not_said_to_allow_plain_http(capsys: pytest.CaptureFixture[
     schema = json.loads((REPO_ROOT / "schema.json").read_text())
     with pytest.raises(SystemExit):
         main(["tags", "--help"])
-    texts = [*DOCS.values(), json.dumps(schema), capsys.readouterr().out, SDK.read_text()]
+    texts = [*DOCS.values(), json.dumps(schema), capsys.readouterr().out, *(f.read_text() for f in SDK)]
     for text in texts:
         flat = " ".join(text.split())
         assert not re.search(r"(insecure|TLS verification)[^.|]{0,40}(allows?|and allow) plain http", flat), (

@@ -9,14 +9,8 @@
 The SDK is shape only: the behaviour lives in `dockerfeed.resources.providers`.
 """
 
-from pulumi_dockerfeed._resources import (
-    CredentialsArgs,
-    DockerFeed,
-    DockerFeedArgs,
-    FeedSettingsArgs,
-    ImageVersion,
-    ImageVersionArgs,
-)
+from pulumi_dockerfeed._args import CredentialsArgs, DockerFeedArgs, FeedSettingsArgs, ImageVersionArgs
+from pulumi_dockerfeed._resources import DockerFeed, ImageVersion
 
 __all__ = [
     "CredentialsArgs",

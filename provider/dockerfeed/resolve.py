@@ -97,9 +97,10 @@ def resolve_image(
     repo = normalize_image(image, registry.address)
     wanted = Platform.parse(platform) if platform else None
     connection = registry.identity
-    if cached and current is not None and is_tag(current):
-        # A refresh: the pinned tag is most often still the winner, so its digest is asked for
-        # beside the listing instead of after it (docs/design.md, "Lifecycle of a resolve").
+    if cached and current is not None and is_tag(current) and not runs.has_tags(connection, repo):
+        # A refresh that will wait for the listing: the pinned tag is most often still the
+        # winner, so its digest is asked for beside the listing instead of after it
+        # (docs/design.md, "The lifecycle of a resolve").
         session = registry.session
         runs.prefetch_digest(
             connection, repo, current, lambda: Registry(settings, session).manifest_digest(repo, current)

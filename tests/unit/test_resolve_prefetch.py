@@ -120,3 +120,14 @@ def test_outside_a_pulumi_run_nothing_is_asked_ahead() -> None:
     )
     assert registry.head_came_first is False
     assert registry.heads == ["1.1.0"]
+
+
+def test_a_read_that_finds_the_listing_cached_asks_for_nothing_ahead() -> None:
+    # Nothing to wait for, so nothing to overlap: only the winner's digest is asked (once).
+    registry = Registry()
+    session = registry.session()
+    rule = VersionRule.build()
+    resolve_image(ConnectionSettings(FEED), "app", rule, current="1.1.0", cached=True, session=session)
+    pin = resolve_image(ConnectionSettings(FEED), "app", rule, current="1.0.0", cached=True, session=session)
+    assert pin.tag == "1.1.0"
+    assert registry.heads == ["1.1.0"]

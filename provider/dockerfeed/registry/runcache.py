@@ -45,12 +45,17 @@ class Memo:
             self._entries[key] = (time.monotonic(), value)
             return value
 
-    def known(self, key: Hashable) -> bool:
-        """Whether `key` has a fresh value or is being computed right now."""
+    def has(self, key: Hashable) -> bool:
+        """Whether `key` has a fresh value."""
         with self._lock:
             hit = self._entries.get(key)
-            if hit is not None and (self.ttl is None or time.monotonic() - hit[0] < self.ttl):
-                return True
+            return hit is not None and (self.ttl is None or time.monotonic() - hit[0] < self.ttl)
+
+    def known(self, key: Hashable) -> bool:
+        """Whether `key` has a fresh value or is being computed right now."""
+        if self.has(key):
+            return True
+        with self._lock:
             key_lock = self._key_locks.get(key)
             return key_lock is not None and key_lock.locked()
 
@@ -83,6 +88,9 @@ class RunCache(Memo):
 
     def digest(self, connection: ConnectionIdentity, repo: str, tag: str, compute: Callable[[], str]) -> str:
         return self.get(("digest", connection, repo, tag), compute)
+
+    def has_tags(self, connection: ConnectionIdentity, repo: str) -> bool:
+        return self.has(("tags", connection, repo))
 
     def prefetch_digest(
         self, connection: ConnectionIdentity, repo: str, tag: str, compute: Callable[[], str]

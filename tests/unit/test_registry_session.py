@@ -222,3 +222,37 @@ def test_the_check_and_the_client_refuse_the_same_settings_in_the_same_words(
     with pytest.raises(InvalidConfiguration, match=said) as e:
         Registry(ConnectionSettings(FEED, **settings), Session())
     assert e.value.property == prop
+
+
+def test_connections_that_start_together_ping_once() -> None:
+    """A refresh starts several reads of one feed at once, on a session that knows nothing yet:
+    one of them pings, the others take what it learned (single flight per connection)."""
+    import threading
+    import time
+
+    threads = 8
+    started = threading.Barrier(threads + 1, timeout=5)
+    pings: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v2/":
+            pings.append(request)
+            time.sleep(0.05)  # let the others reach their own ping, if they would send one
+            return httpx.Response(200, headers=V2)
+        return httpx.Response(200, headers=V2, json={"tags": ["1.0.0"]})
+
+    session = Session(transport=httpx.MockTransport(handler), retry=RetryPolicy(sleep=lambda _s: None))
+    results: list[list[str]] = []
+
+    def lister() -> None:
+        started.wait()
+        results.append(Registry(ConnectionSettings(FEED), session).list_tags("app"))
+
+    workers = [threading.Thread(target=lister) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    started.wait()
+    for w in workers:
+        w.join(10)
+    assert results == [["1.0.0"]] * threads
+    assert len(pings) == 1

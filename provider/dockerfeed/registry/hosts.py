@@ -36,6 +36,12 @@ class HostStates:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._states: dict[ConnectionIdentity, tuple[float, HostAuthState]] = {}
+        self._pinging: dict[ConnectionIdentity, threading.Lock] = {}
+
+    def lock_for(self, identity: ConnectionIdentity) -> threading.Lock:
+        """One lock per connection, so threads that find nothing known ping once (single flight)."""
+        with self._lock:
+            return self._pinging.setdefault(identity, threading.Lock())
 
     def get(self, identity: ConnectionIdentity) -> HostAuthState | None:
         with self._lock:
@@ -66,6 +72,7 @@ class HostStates:
     def clear(self) -> None:
         with self._lock:
             self._states.clear()
+            self._pinging.clear()
 
 
 # A kind of listing on one connection: (identity, "tags" or "repositories").

@@ -121,14 +121,22 @@ def _why_not(url: str, r: httpx.Response, body_start: bytes, header: str) -> str
 
 def ensure_pinged(conn: Connection) -> None:
     """Learn the API version once per host and session: a warm Connection skips the ping."""
-    if conn.api_version is not None:
+    if conn.api_version is not None or _adopt(conn):
         return
+    # Single flight: the reads a refresh starts together find nothing known and ping once.
+    with conn.session.hosts.lock_for(conn.identity):
+        if not _adopt(conn):
+            ping(conn)
+
+
+def _adopt(conn: Connection) -> bool:
+    """Take the API version the session already knows for this connection, if it is the one asked."""
     known = conn.session.hosts.get(conn.identity)
     wanted = conn.settings.api_version
     if known is not None and known.api_version and wanted in ("auto", known.api_version):
         conn.api_version = known.api_version
-        return
-    ping(conn)
+        return True
+    return False
 
 
 def validate(conn: Connection, info: FeedInfo) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Iterable
@@ -68,6 +69,7 @@ class FeedAddress:
         return f"{self.base_url}{path}"
 
 
+@functools.lru_cache(maxsize=256)  # pure, and asked several times by every read of a refresh
 def parse_feed_uri(uri: str, *, insecure: bool = False) -> FeedAddress:
     """Parse a feed URI as users write it (`r.example.com`, `https://r.example.com:5000/`).
 

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import importlib
 import math
+import operator
 import os
+import re
 import time
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, compress, repeat
+from itertools import accumulate, repeat
 from typing import Any, cast
 
 import regex
@@ -302,43 +304,56 @@ class ListMatcher:
         if self._table is None and self._safe is None:
             self._safe = _line_safe(self._pattern.text)
             if self._safe:
-                self._table = self._one_pass()
+                self._table = self._one_pass(self._list)
                 self._safe = self._table is not None
         return self._table
 
-    def _one_pass(self) -> dict[str, str | None] | None:
-        texts: Sequence[str] = self._list
+    def answers(self, texts: Sequence[str]) -> dict[str, str | None] | None:
+        """As `table`, for some texts of the list only (every one of them that matches, perhaps
+        others too), from one pass over those alone; None when the pattern is not line-safe or
+        the pass ran out of half the budget."""
+        if self._table is not None:
+            return self._table
+        if self._safe is None:
+            self._safe = _line_safe(self._pattern.text)
+        return self._one_pass(texts) if self._safe else None
+
+    def _one_pass(self, texts: Sequence[str]) -> dict[str, str | None] | None:
         source = self._pattern.text
         anchored, prefix = _anchoring(source)
-        if prefix:
-            texts = list(compress(texts, map(str.startswith, texts, repeat(prefix))))
-            if not texts:
-                return {}
         joined = "\n".join(texts)
         left = self.budget.deadline - time.monotonic()
         if left <= 0 or joined.count("\n") != len(texts) - 1:
             return None
-        starts = list(accumulate(map((1).__add__, map(len, texts)), initial=0))
+        if prefix:
+            # Only the texts that start with it can match: found in the joined list by a plain
+            # pattern of ours (a pass over the string, cheaper than a call per text).
+            texts = re.findall("\n(" + re.escape(prefix) + "[^\n]*)", "\n" + joined)
+            if not texts:
+                return {}
+            joined = "\n".join(texts)
+        # Where each text's line ends (the start of the next, less one): a match starting at
+        # offset p lies in the text whose line `bisect_right(ends, p)` counts.
+        ends = list(accumulate(map((1).__add__, map(len, texts))))
         if anchored:
             # `^` as the newline before each text: the engine then jumps from newline to newline
             # instead of trying every position. A match then starts one character before its
             # text, at the same offset in "\n" + joined as its text has in joined.
             source, joined = "\\n" + source[1:], "\n" + joined
         compiled = regex.compile(source, regex.MULTILINE)
-        table: dict[str, str | None] = {}
-        line = -1
-        group = self._group
         try:
-            for m in compiled.finditer(joined, timeout=left / 2):
-                at = bisect_right(starts, m.start()) - 1
-                if at != line:
-                    line = at
-                    text = texts[at]
-                    if text not in table:
-                        table[text] = _value(m, group) if group else text
+            matches = list(compiled.finditer(joined, timeout=left / 2))
         except TimeoutError:
             return None
-        return table
+        # C-level maps, not a loop per match: a pattern may match most of 100,000 texts.
+        lines = list(map(texts.__getitem__, map(bisect_right, repeat(ends), map(_START, matches))))
+        group = self._group
+        values: Sequence[str | None] = list(map(_value, matches, repeat(group))) if group else lines
+        # A text's first match decides (a line may hold several): reversed, the first is set last.
+        return dict(zip(reversed(lines), reversed(values), strict=True))
+
+
+_START = operator.methodcaller("start")
 
 
 def _value(m: Match, group: str) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from decimal import Decimal
+from itertools import compress
 
 import dockerfeed.versions.strategies.by_major as by_major
 from dockerfeed.versions.strategies.base import Strategy
@@ -38,7 +39,10 @@ class NumericalStrategy(Strategy):
             if joined.count("\n") == len(texts):  # no text with a newline in it
                 numbers = _NUMBER_LINES.findall(joined)
                 return list(zip(map(Decimal, numbers), numbers, numbers, strict=True))
-        return super()._keyed(tags, texts, variant, current)
+        # Extracted texts: C-level maps over them, no per-text Python call either.
+        found = list(map(_NUMBER.match, texts))
+        numbers = list(compress(texts, found))
+        return list(zip(map(Decimal, numbers), compress(tags, found), numbers, strict=True))
 
     def display(self, text: str) -> str:
         return str(Decimal(text)) if _NUMBER.match(text) else text

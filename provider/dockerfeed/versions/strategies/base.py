@@ -19,6 +19,7 @@ from dockerfeed.versions.strategies.keys import (
     Accept,
     Best,
     Head,
+    Narrow,
     Scanner,
     SortKey,
     SpanFilter,
@@ -84,15 +85,19 @@ class Strategy:
         variant: str | None,
         current: str | None,
         span_filter: SpanFilter | None,
+        narrow: Narrow | None = None,
     ) -> Best:
         """The greatest (key, tag) among the texts' versions that `accept` allows.
 
         Eligibility is only checked for a tag that would beat the best so far, so filters,
         ranges and pre-release rules cost nothing for the bulk of a long tag list.
-        `span_filter` is for strategies that can rule out whole groups of tags at once.
+        `span_filter` is for strategies that can rule out whole groups of tags at once, and
+        `narrow` drops from a batch of grouped tags, at once, many that `accept` would refuse.
         """
 
         def scan_best(tags: Sequence[str], texts: Sequence[str]) -> Best:
+            if narrow is not None:
+                tags, texts = narrow(tags, texts)
             # The highest version first, asking `accept` about it alone: in a lexically sorted
             # list most tags beat the best so far, and filters (timed pattern searches) would
             # run on each of them. Only when it is refused does a scan ask about every improvement.

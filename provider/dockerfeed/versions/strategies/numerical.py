@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from itertools import compress
 
@@ -31,18 +31,18 @@ class NumericalStrategy(Strategy):
 
     def _keyed(
         self, tags: Sequence[str], texts: Sequence[str], variant: str | None, current: str | None
-    ) -> list[tuple[SortKey, str, str]]:
+    ) -> Iterator[tuple[SortKey, str, str]]:
         if texts is tags and len(texts) >= by_major.BATCH_FROM:
             # The numbers of a long list from one regex pass, read by Decimal in C: no per-tag
             # Python call for the bulk of tags that are no numbers.
             joined = "\n" + "\n".join(texts)
             if joined.count("\n") == len(texts):  # no text with a newline in it
                 numbers = _NUMBER_LINES.findall(joined)
-                return list(zip(map(Decimal, numbers), numbers, numbers, strict=True))
-        # Extracted texts: C-level maps over them, no per-text Python call either.
+                return zip(map(Decimal, numbers), numbers, numbers, strict=True)
+        # Extracted texts and short lists: C-level maps, no per-text Python call either.
         found = list(map(_NUMBER.match, texts))
         numbers = list(compress(texts, found))
-        return list(zip(map(Decimal, numbers), compress(tags, found), numbers, strict=True))
+        return zip(map(Decimal, numbers), compress(tags, found), numbers, strict=True)
 
     def display(self, text: str) -> str:
         return str(Decimal(text)) if _NUMBER.match(text) else text

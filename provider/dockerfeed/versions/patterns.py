@@ -347,8 +347,9 @@ class ListMatcher:
             return None
         # C-level maps, not a loop per match: a pattern may match most of 100,000 texts.
         lines = list(map(texts.__getitem__, map(bisect_right, repeat(ends), map(_START, matches))))
-        group = self._group
-        values: Sequence[str | None] = list(map(_value, matches, repeat(group))) if group else lines
+        values: Sequence[str | None] = lines
+        if self._group:  # a group that took no part gives None, as in `_value`
+            values = list(map(operator.methodcaller("group", self._group), matches))
         # A text's first match decides (a line may hold several): reversed, the first is set last.
         return dict(zip(reversed(lines), reversed(values), strict=True))
 

@@ -40,7 +40,7 @@ class NumericalStrategy(Strategy):
                 numbers = _NUMBER_LINES.findall(joined)
                 return zip(map(Decimal, numbers), numbers, numbers, strict=True)
         # Extracted texts and short lists: C-level maps, no per-text Python call either.
-        found = list(map(_NUMBER.match, texts))
+        found = list(map(bool, map(_NUMBER.match, texts)))  # no match objects kept
         numbers = list(compress(texts, found))
         return zip(map(Decimal, numbers), compress(tags, found), numbers, strict=True)
 

@@ -579,3 +579,32 @@ def test_pep440_irregular_lists_are_found_as_the_regex_finds_them(texts: list[st
     joined = "\n" + "\n".join(texts)
     assert pep440._irregular(joined) is irregular
     assert (pep440._IRREGULAR.search(joined) is not None) is irregular
+
+
+def test_a_pass_over_some_texts_leaves_the_whole_list_pass_to_come() -> None:
+    import regex
+
+    from dockerfeed.versions import patterns
+
+    pattern = r"^1\.\d+$"
+    texts = ["1.2", "2.0", "1.3", "x"]
+    user = patterns.UserPattern("tagInclude", pattern, regex.compile(pattern))
+    matcher = patterns.ListMatcher(user, patterns.Budget(5.0), texts, None)
+    assert matcher.answers(texts[:2]) == {"1.2": "1.2"}
+    assert matcher.table() == {"1.2": "1.2", "1.3": "1.3"}
+
+
+def test_a_pass_that_ran_out_is_not_run_again() -> None:
+    import regex
+
+    from dockerfeed.versions import patterns
+
+    pattern = r"^1"
+    user = patterns.UserPattern("tagInclude", pattern, regex.compile(pattern))
+    matcher = patterns.ListMatcher(user, patterns.Budget(5.0), ["1", "2"], None)
+    with patch.object(patterns.ListMatcher, "_one_pass", return_value=None) as one_pass:
+        assert matcher.answers(["1"]) is None
+        assert matcher.answers(["2"]) is None
+        assert matcher.table() is None
+    assert one_pass.call_count == 1
+    assert matcher("1", "1") == "1"  # one search at a time instead

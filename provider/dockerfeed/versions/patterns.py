@@ -301,22 +301,26 @@ class ListMatcher:
     def table(self) -> dict[str, str | None] | None:
         """Every matching text and its compared text, from one pass; None when the pattern is
         not line-safe or the pass ran out of half the budget (then: one search at a time)."""
-        if self._table is None and self._safe is None:
-            self._safe = _line_safe(self._pattern.text)
-            if self._safe:
-                self._table = self._one_pass(self._list)
-                self._safe = self._table is not None
+        if self._table is None and self._passes():
+            self._table = self._one_pass(self._list)
+            self._safe = self._table is not None
         return self._table
 
     def answers(self, texts: Sequence[str]) -> dict[str, str | None] | None:
         """As `table`, for some texts of the list only (every one of them that matches, perhaps
         others too), from one pass over those alone; None when the pattern is not line-safe or
         the pass ran out of half the budget."""
-        if self._table is not None:
+        if self._table is not None or not self._passes():
             return self._table
+        found = self._one_pass(texts)
+        self._safe = found is not None  # a pass that ran out is not tried again
+        return found
+
+    def _passes(self) -> bool:
+        """Whether the pattern may be run as one pass (line-safe, and no pass ran out yet)."""
         if self._safe is None:
             self._safe = _line_safe(self._pattern.text)
-        return self._one_pass(texts) if self._safe else None
+        return self._safe
 
     def _one_pass(self, texts: Sequence[str]) -> dict[str, str | None] | None:
         source = self._pattern.text

@@ -21,7 +21,7 @@ import time
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, repeat
+from itertools import accumulate, compress, repeat
 from typing import Any, cast
 
 import regex
@@ -359,6 +359,28 @@ class ListMatcher:
 
 
 _START = operator.methodcaller("start")
+
+
+def narrow(
+    steps: Sequence[tuple[ListMatcher, bool]], tags: Sequence[str], texts: Sequence[str], shortest: int
+) -> tuple[Sequence[str], Sequence[str]]:
+    """The tags (and their texts, alongside) that every (pattern, wanted) step may let through:
+    each pattern asked about the tags by one pass over them alone where it can be, keeping the
+    tags it matches when `wanted`, the others when not. Tags it cannot be asked about that way
+    are kept (a superset), and so is a list shorter than `shortest`, too short to pay for a pass."""
+    for matcher, wanted in steps:
+        if len(tags) < shortest:
+            break
+        found = matcher.answers(tags)
+        if found is None:
+            continue
+        keep = list(map(found.__contains__, tags))
+        if not wanted:
+            keep = list(map(operator.not_, keep))
+        kept = list(compress(tags, keep))
+        texts = kept if texts is tags else list(compress(texts, keep))
+        tags = kept
+    return tags, texts
 
 
 def _value(m: Match, group: str) -> str | None:

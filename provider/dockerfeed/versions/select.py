@@ -20,7 +20,15 @@ from functools import cached_property
 from itertools import compress, repeat
 from typing import cast
 
-from dockerfeed.versions.patterns import DEFAULT_BUDGET, LAZY_AFTER, Budget, ListMatcher, Search, rule_budget
+from dockerfeed.versions.patterns import (
+    DEFAULT_BUDGET,
+    LAZY_AFTER,
+    Budget,
+    ListMatcher,
+    Search,
+    narrow,
+    rule_budget,
+)
 from dockerfeed.versions.rules import DEFAULT_TAG_EXCLUDE, EXTRACT_GROUP, VersionRule
 from dockerfeed.versions.strategies import VARIANT, SortKey, by_major
 
@@ -113,25 +121,12 @@ class _Checks:
         return None
 
     def narrow(self, tags: Sequence[str], texts: Sequence[str]) -> tuple[Sequence[str], Sequence[str]]:
-        """The tags of a batch (and their texts) that tagInclude and tagExclude may let through,
-        from one pass over the batch per pattern where it can be matched so: a would-be winner
-        is still asked about all filters. A batch too short to pay for a pass is left whole."""
-        steps = [(m, False) for m in self.excludes]
+        """The tags of a batch (and their texts) that tagInclude and tagExclude may let through
+        (patterns.narrow); a would-be winner is still asked about every filter."""
+        steps = [(e, False) for e in self.excludes]
         if self.include is not None and not self.extract:  # extracted texts are included already
             steps.insert(0, (self.include, True))
-        for matcher, wanted in steps:
-            if len(tags) < _NARROW_FROM:
-                break
-            found = matcher.answers(tags)
-            if found is None:
-                continue
-            keep = list(map(found.__contains__, tags))
-            if not wanted:
-                keep = list(map(operator.not_, keep))
-            narrowed = list(compress(tags, keep))
-            texts = narrowed if texts is tags else list(compress(texts, keep))
-            tags = narrowed
-        return tags, texts
+        return narrow(steps, tags, texts, _NARROW_FROM)
 
     def refused(self, tag: str, text: str, key: SortKey) -> Reason | None:
         """The version rule that refuses a version, if any."""

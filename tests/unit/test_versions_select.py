@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dockerfeed.versions import Reason, Selection, VersionRule, select_latest
+from dockerfeed.versions import select as select_module
 from dockerfeed.versions.strategies import by_major
 
 # Shapes of real official-image tag lists (hand-written, abridged).
@@ -393,6 +394,11 @@ _long_rules = st.sampled_from(
         {"strategy": "alphabetical"},
         {"strategy": "numerical"},
         {"strategy": "numerical", "tag_include": r"^(?P<version>\d+)"},
+        # Unanchored, several matches a tag, and a pattern no pass may run (`(?s)`): batches are
+        # narrowed by the first two and asked tag by tag about the last.
+        {"tag_include": r"\d-?[a-z]", "tag_exclude": ["rc", r"^v"]},
+        {"strategy": "docker", "variant": "alpine", "tag_include": "alpine$", "tag_exclude": [r"(?s)^2.*"]},
+        {"strategy": "semver", "tag_exclude": [r"\.0", r"^1"]},
     ]
 )
 
@@ -400,9 +406,12 @@ _long_rules = st.sampled_from(
 def _select_grouped(
     tags: list[str], rule: VersionRule, current: str | None, batch_from: int, first_window: int = 21
 ) -> Selection:
+    """Grouped from `batch_from` tags on, and then with every batch narrowed by one pass per
+    pattern, however short; a `batch_from` no list reaches is the exact scan alone."""
     with (
         patch.object(by_major, "BATCH_FROM", batch_from),
         patch.object(by_major, "_FIRST_WINDOW", first_window),
+        patch.object(select_module, "_NARROW_FROM", 0 if batch_from < 10**9 else 10**9),
     ):
         return select_latest(tags, rule, current=current)
 
@@ -527,6 +536,11 @@ def test_one_pass_over_the_list_finds_what_each_search_finds(
         value = m.group(group) if (m is not None and group) else (text if m is not None else None)
         expected.append(value)
     assert got == expected, (pattern, patterns._line_safe(pattern))
+    # A pass over some of the texts alone finds every one of them that matches, with its value.
+    some = texts[::2]
+    answers = patterns.ListMatcher(user, patterns.Budget(5.0), texts, group).answers(some)
+    if answers is not None:
+        assert [answers.get(t) for t in some] == expected[::2]
 
 
 @pytest.mark.parametrize(
@@ -565,3 +579,32 @@ def test_pep440_irregular_lists_are_found_as_the_regex_finds_them(texts: list[st
     joined = "\n" + "\n".join(texts)
     assert pep440._irregular(joined) is irregular
     assert (pep440._IRREGULAR.search(joined) is not None) is irregular
+
+
+def test_a_pass_over_some_texts_leaves_the_whole_list_pass_to_come() -> None:
+    import regex
+
+    from dockerfeed.versions import patterns
+
+    pattern = r"^1\.\d+$"
+    texts = ["1.2", "2.0", "1.3", "x"]
+    user = patterns.UserPattern("tagInclude", pattern, regex.compile(pattern))
+    matcher = patterns.ListMatcher(user, patterns.Budget(5.0), texts, None)
+    assert matcher.answers(texts[:2]) == {"1.2": "1.2"}
+    assert matcher.table() == {"1.2": "1.2", "1.3": "1.3"}
+
+
+def test_a_pass_that_ran_out_is_not_run_again() -> None:
+    import regex
+
+    from dockerfeed.versions import patterns
+
+    pattern = r"^1"
+    user = patterns.UserPattern("tagInclude", pattern, regex.compile(pattern))
+    matcher = patterns.ListMatcher(user, patterns.Budget(5.0), ["1", "2"], None)
+    with patch.object(patterns.ListMatcher, "_one_pass", return_value=None) as one_pass:
+        assert matcher.answers(["1"]) is None
+        assert matcher.answers(["2"]) is None
+        assert matcher.table() is None
+    assert one_pass.call_count == 1
+    assert matcher("1", "1") == "1"  # one search at a time instead

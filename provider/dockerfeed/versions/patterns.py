@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import importlib
 import math
+import operator
 import os
+import re
 import time
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
@@ -299,46 +301,86 @@ class ListMatcher:
     def table(self) -> dict[str, str | None] | None:
         """Every matching text and its compared text, from one pass; None when the pattern is
         not line-safe or the pass ran out of half the budget (then: one search at a time)."""
-        if self._table is None and self._safe is None:
-            self._safe = _line_safe(self._pattern.text)
-            if self._safe:
-                self._table = self._one_pass()
-                self._safe = self._table is not None
+        if self._table is None and self._passes():
+            self._table = self._one_pass(self._list)
+            self._safe = self._table is not None
         return self._table
 
-    def _one_pass(self) -> dict[str, str | None] | None:
-        texts: Sequence[str] = self._list
+    def answers(self, texts: Sequence[str]) -> dict[str, str | None] | None:
+        """As `table`, for some texts of the list only (every one of them that matches, perhaps
+        others too), from one pass over those alone; None when the pattern is not line-safe or
+        the pass ran out of half the budget."""
+        if self._table is not None or not self._passes():
+            return self._table
+        found = self._one_pass(texts)
+        self._safe = found is not None  # a pass that ran out is not tried again
+        return found
+
+    def _passes(self) -> bool:
+        """Whether the pattern may be run as one pass (line-safe, and no pass ran out yet)."""
+        if self._safe is None:
+            self._safe = _line_safe(self._pattern.text)
+        return self._safe
+
+    def _one_pass(self, texts: Sequence[str]) -> dict[str, str | None] | None:
         source = self._pattern.text
         anchored, prefix = _anchoring(source)
-        if prefix:
-            texts = list(compress(texts, map(str.startswith, texts, repeat(prefix))))
-            if not texts:
-                return {}
         joined = "\n".join(texts)
         left = self.budget.deadline - time.monotonic()
         if left <= 0 or joined.count("\n") != len(texts) - 1:
             return None
-        starts = list(accumulate(map((1).__add__, map(len, texts)), initial=0))
+        if prefix:
+            # Only the texts that start with it can match: found in the joined list by a plain
+            # pattern of ours (a pass over the string, cheaper than a call per text).
+            texts = re.findall("\n(" + re.escape(prefix) + "[^\n]*)", "\n" + joined)
+            if not texts:
+                return {}
+            joined = "\n".join(texts)
+        # Where each text's line ends (the start of the next, less one): a match starting at
+        # offset p lies in the text whose line `bisect_right(ends, p)` counts.
+        ends = list(accumulate(map((1).__add__, map(len, texts))))
         if anchored:
             # `^` as the newline before each text: the engine then jumps from newline to newline
             # instead of trying every position. A match then starts one character before its
             # text, at the same offset in "\n" + joined as its text has in joined.
             source, joined = "\\n" + source[1:], "\n" + joined
         compiled = regex.compile(source, regex.MULTILINE)
-        table: dict[str, str | None] = {}
-        line = -1
-        group = self._group
         try:
-            for m in compiled.finditer(joined, timeout=left / 2):
-                at = bisect_right(starts, m.start()) - 1
-                if at != line:
-                    line = at
-                    text = texts[at]
-                    if text not in table:
-                        table[text] = _value(m, group) if group else text
+            matches = list(compiled.finditer(joined, timeout=left / 2))
         except TimeoutError:
             return None
-        return table
+        # C-level maps, not a loop per match: a pattern may match most of 100,000 texts.
+        lines = list(map(texts.__getitem__, map(bisect_right, repeat(ends), map(_START, matches))))
+        values: Sequence[str | None] = lines
+        if self._group:  # a group that took no part gives None, as in `_value`
+            values = list(map(operator.methodcaller("group", self._group), matches))
+        # A text's first match decides (a line may hold several): reversed, the first is set last.
+        return dict(zip(reversed(lines), reversed(values), strict=True))
+
+
+_START = operator.methodcaller("start")
+
+
+def narrow(
+    steps: Sequence[tuple[ListMatcher, bool]], tags: Sequence[str], texts: Sequence[str], shortest: int
+) -> tuple[Sequence[str], Sequence[str]]:
+    """The tags (and their texts, alongside) that every (pattern, wanted) step may let through:
+    each pattern asked about the tags by one pass over them alone where it can be, keeping the
+    tags it matches when `wanted`, the others when not. Tags it cannot be asked about that way
+    are kept (a superset), and so is a list shorter than `shortest`, too short to pay for a pass."""
+    for matcher, wanted in steps:
+        if len(tags) < shortest:
+            break
+        found = matcher.answers(tags)
+        if found is None:
+            continue
+        keep = list(map(found.__contains__, tags))
+        if not wanted:
+            keep = list(map(operator.not_, keep))
+        kept = list(compress(tags, keep))
+        texts = kept if texts is tags else list(compress(texts, keep))
+        tags = kept
+    return tags, texts
 
 
 def _value(m: Match, group: str) -> str | None:

@@ -11,16 +11,26 @@ running out raises RuleTimeout, a VersionRuleError naming the property and the t
 
 from __future__ import annotations
 
+import operator
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
-from itertools import compress
+from itertools import compress, repeat
+from typing import cast
 
-from dockerfeed.versions.patterns import DEFAULT_BUDGET, Budget, ListMatcher, Search, rule_budget
+from dockerfeed.versions.patterns import (
+    DEFAULT_BUDGET,
+    LAZY_AFTER,
+    Budget,
+    ListMatcher,
+    Search,
+    narrow,
+    rule_budget,
+)
 from dockerfeed.versions.rules import DEFAULT_TAG_EXCLUDE, EXTRACT_GROUP, VersionRule
-from dockerfeed.versions.strategies import BATCH_FROM, VARIANT, SortKey
+from dockerfeed.versions.strategies import VARIANT, SortKey, by_major
 
 
 class Reason(StrEnum):
@@ -38,6 +48,9 @@ class Reason(StrEnum):
 _SIGNATURE = re.compile(DEFAULT_TAG_EXCLUDE[0])
 _SIGNATURE_PREFIXES = ("sha256-", "sha512-")
 _FILTER_REASONS = (Reason.SIGNATURE, Reason.INCLUDE, Reason.EXCLUDE)
+# A batch of grouped tags this long is narrowed by one pass per pattern (`_Checks.narrow`): a
+# pass costs about what this many one-tag searches do.
+_NARROW_FROM = LAZY_AFTER
 
 
 @dataclass(frozen=True)
@@ -107,6 +120,14 @@ class _Checks:
             return Reason.EXCLUDE
         return None
 
+    def narrow(self, tags: Sequence[str], texts: Sequence[str]) -> tuple[Sequence[str], Sequence[str]]:
+        """The tags of a batch (and their texts) that tagInclude and tagExclude may let through
+        (patterns.narrow); a would-be winner is still asked about every filter."""
+        steps = [(e, False) for e in self.excludes]
+        if self.include is not None and not self.extract:  # extracted texts are included already
+            steps.insert(0, (self.include, True))
+        return narrow(steps, tags, texts, _NARROW_FROM)
+
     def refused(self, tag: str, text: str, key: SortKey) -> Reason | None:
         """The version rule that refuses a version, if any."""
         if self.in_range is not None and not self.in_range(self.rule.strategy_impl.range_key(text, key)):
@@ -138,27 +159,25 @@ def _winner(tags: tuple[str, ...], rule: VersionRule, current: str | None, budge
     """The winner alone: filters and rules are consulted only for would-be winners."""
     checks = _Checks.of(rule, budget, tags)
     texts: tuple[str, ...] = tags
+    table = None
+    # Strategies without groups, and extraction, would ask tagInclude about most of a long list
+    # (grouped strategies ask about a few groups, and narrow those: `narrow` below).
     if (
         checks.include is not None
-        and not checks.extract
-        and not rule.strategy_impl.leading_major
-        and len(tags) >= BATCH_FROM
+        and len(tags) >= by_major.BATCH_FROM
+        and (checks.extract or not rule.strategy_impl.leading_major)
     ):
-        # Strategies without groups would ask tagInclude about most of a lexically sorted
-        # list: one pass over the list keeps only the tags it matches.
         table = checks.include.table()
-        if table is not None:
-            tags = texts = tuple(compress(tags, map(table.__contains__, tags)))
-    if checks.extract:
-        # The compared text depends on tagInclude, so it has to run on every tag first: from
-        # one pass over the list when it can, else one search at a time.
-        assert checks.include is not None
-        table = checks.include.table() if len(tags) >= BATCH_FROM else None
-        if table is not None:
-            # The table holds the matching tags only (once each): the winner is the same.
-            pairs = [(tag, text) for tag, text in table.items() if text is not None]
-        else:
-            pairs = [(tag, text) for tag in tags if (text := checks.text_of(tag)) is not None]
+    if table is not None:
+        # One pass over the list answers tagInclude for every tag: only the tags it matches
+        # (each once; with their `version` group when it took part) can win, so the rest is
+        # dropped before the strategy reads a version.
+        keep = list(map(operator.is_not, table.values(), repeat(None)))
+        tags = tuple(compress(table, keep))
+        texts = cast(tuple[str, ...], tuple(compress(table.values(), keep))) if checks.extract else tags
+    elif checks.extract:
+        # The compared text depends on tagInclude, so it has to run on every tag first.
+        pairs = [(tag, text) for tag in tags if (text := checks.text_of(tag)) is not None]
         tags = tuple(p[0] for p in pairs)
         texts = tuple(p[1] for p in pairs)
 
@@ -180,6 +199,7 @@ def _winner(tags: tuple[str, ...], rule: VersionRule, current: str | None, budge
         variant=rule.variant,
         current=current,
         span_filter=rule.range.may_overlap if rule.range is not None else None,
+        narrow=checks.narrow if checks.include is not None or checks.excludes else None,
     )
 
 

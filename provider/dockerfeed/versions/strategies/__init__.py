@@ -15,7 +15,6 @@ of long lists by leading `major.minor` that the version strategies search highes
 
 from dockerfeed.versions.strategies.alphabetical import AlphabeticalStrategy
 from dockerfeed.versions.strategies.base import Strategy
-from dockerfeed.versions.strategies.by_major import BATCH_FROM
 from dockerfeed.versions.strategies.docker import DockerStrategy
 from dockerfeed.versions.strategies.keys import VARIANT, SortKey
 from dockerfeed.versions.strategies.numerical import NumericalStrategy
@@ -35,4 +34,4 @@ STRATEGIES: dict[str, Strategy] = {
     )
 }
 
-__all__ = ["BATCH_FROM", "STRATEGIES", "VARIANT", "SortKey", "Strategy"]
+__all__ = ["STRATEGIES", "VARIANT", "SortKey", "Strategy"]

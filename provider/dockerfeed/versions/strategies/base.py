@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import cast
 
 from dockerfeed.versions.strategies.by_major import LEADING_RUNS, best_by_major
@@ -19,6 +19,7 @@ from dockerfeed.versions.strategies.keys import (
     Accept,
     Best,
     Head,
+    Narrow,
     Scanner,
     SortKey,
     SpanFilter,
@@ -84,15 +85,19 @@ class Strategy:
         variant: str | None,
         current: str | None,
         span_filter: SpanFilter | None,
+        narrow: Narrow | None = None,
     ) -> Best:
         """The greatest (key, tag) among the texts' versions that `accept` allows.
 
         Eligibility is only checked for a tag that would beat the best so far, so filters,
         ranges and pre-release rules cost nothing for the bulk of a long tag list.
-        `span_filter` is for strategies that can rule out whole groups of tags at once.
+        `span_filter` is for strategies that can rule out whole groups of tags at once, and
+        `narrow` drops from a batch of grouped tags, at once, many that `accept` would refuse.
         """
 
         def scan_best(tags: Sequence[str], texts: Sequence[str]) -> Best:
+            if narrow is not None:
+                tags, texts = narrow(tags, texts)
             # The highest version first, asking `accept` about it alone: in a lexically sorted
             # list most tags beat the best so far, and filters (timed pattern searches) would
             # run on each of them. Only when it is refused does a scan ask about every improvement.
@@ -138,11 +143,16 @@ class Strategy:
             highest = max(tags)
             if accept(highest, highest, highest):
                 return highest, highest, highest
-        keyed = self._keyed(tags, texts, variant, current)
-        # The few highest first (one C-level pass each), then all of them in order.
-        for size in (1, 64, len(keyed)):
-            top = heapq.nlargest(size, keyed) if size < len(keyed) else sorted(keyed, reverse=True)
-            for key, tag, text in top:
+        # The highest first, by one C-level max over the keys as they are made: no list of
+        # (key, tag, text) tuples, which cost the garbage collector more than the max does.
+        top = max(self._keyed(tags, texts, variant, current), default=None)
+        if top is None or accept(top[1], top[2], top[0]):
+            return top
+        # Refused: the next few highest (one C-level pass), then all of them in order.
+        keyed = list(self._keyed(tags, texts, variant, current))
+        for size in (64, len(keyed)):
+            ranked = heapq.nlargest(size, keyed) if size < len(keyed) else sorted(keyed, reverse=True)
+            for key, tag, text in ranked:
                 if accept(tag, text, key):
                     return key, tag, text
             if size >= len(keyed):
@@ -151,16 +161,16 @@ class Strategy:
 
     def _keyed(
         self, tags: Sequence[str], texts: Sequence[str], variant: str | None, current: str | None
-    ) -> list[tuple[SortKey, str, str]]:
+    ) -> Iterator[tuple[SortKey, str, str]]:
         """(key, tag, text) of every text that is a version, for `_best_descending`."""
         if self.key_is_text:
-            return list(zip(texts, tags, texts, strict=True))
+            return zip(texts, tags, texts, strict=True)
         scan = self.scanner(variant, current)
-        return [
+        return (
             (key, tag, text)
             for tag, text in zip(tags, texts, strict=True)
             if (key := scan(text)) is not None and key is not VARIANT
-        ]
+        )
 
     def _scan_best(
         self,

@@ -110,44 +110,59 @@ def best_by_major(
         group_of[run] = major << _MINOR_BITS | minor
     groups = set(group_of.values())
 
+    # Whether a major has a version in the range at all: one check for all of its minors.
+    major_in_span: dict[int, bool] = {}
+
     def in_span(group: _Group) -> bool:
-        # Every key of a group lies in [floor(major.minor), floor(major.minor+1)].
+        # Every key of a group lies in [floor(major.minor), floor(major.minor+1)], and every key
+        # of a major in [floor(major), floor(major+1)].
         major, minor = group >> _MINOR_BITS, group & _NO_MINOR
         if span_filter is None or minor == _NO_MINOR:
             return True
-        return span_filter(floor_key((major, minor)), floor_key((major, minor + 1)))
+        whole = major_in_span.get(major)
+        if whole is None:
+            whole = major_in_span[major] = span_filter(floor_key((major,)), floor_key((major + 1,)))
+        return whole and span_filter(floor_key((major, minor)), floor_key((major, minor + 1)))
 
     def group_of_key(key: SortKey) -> _Group:
         major, minor = head(key)
         return int(major) << _MINOR_BITS | (_NO_MINOR if minor == math.inf else int(minor))
 
     best: Best = None
-    # The first window comes from one partial selection; the rest, if needed, from one sort.
-    top = heapq.nlargest(_FIRST_WINDOW + 1, groups)
-    order: list[_Group] = top
-    taken, window_size = 0, _FIRST_WINDOW
-    while taken < len(groups):
-        if taken and order is top:
+    # The first groups come from one partial selection; the rest, if needed, from one sort.
+    order: list[_Group] = heapq.nlargest(_FIRST_WINDOW + 1, groups)
+    reached, window_size = 0, _FIRST_WINDOW
+
+    def following(at: int) -> _Group | None:
+        """The group at rank `at` (highest first), sorting them all when it lies past the first."""
+        nonlocal order
+        if at >= len(order) and len(order) < len(groups):
             order = sorted(groups, reverse=True)
-        window = order[taken : taken + window_size]
-        taken += window_size
+        return order[at] if at < len(order) else None
+
+    while reached < len(groups):
+        # The next `window_size` groups in the range, highest first: groups outside it are
+        # dropped as they are reached, and do not count towards the window.
+        window: list[_Group] = []
+        while len(window) < window_size and (group := following(reached)) is not None:
+            reached += 1
+            if in_span(group):
+                window.append(group)
         window_size *= _BATCH_GROWTH * _BATCH_GROWTH
-        # The highest group after the window, in span or not: a bound for stopping.
-        after_window = order[taken] if taken < len(order) else None
-        # Groups outside the range are dropped here, as they are reached.
-        window = [group for group in window if in_span(group)]
         if not window:
-            continue
+            break
+        # The highest group after the window, in span or not: a bound for stopping.
+        after_window = following(reached)
         # The window's tags, ordered by their group's rank in the window (highest first), so
-        # that every batch is one slice.
+        # that every batch is one slice (C-level maps: a window may hold most of the list).
         group_rank = {group: rank for rank, group in enumerate(window)}
         rank_of = {run: group_rank[group] for run, group in group_of.items() if group in group_rank}
         picked = list(compress(range(n), map(rank_of.__contains__, found_runs)))
-        ranks = [rank_of[found_runs[i]] for i in picked]
-        by_rank = sorted(range(len(picked)), key=ranks.__getitem__)
-        w_tags = [tags[picked[j]] for j in by_rank]
-        w_texts = w_tags if texts is tags else [texts[picked[j]] for j in by_rank]
-        w_ranks = [ranks[j] for j in by_rank]
+        ranks = list(map(rank_of.__getitem__, map(found_runs.__getitem__, picked)))
+        by_rank = list(map(picked.__getitem__, sorted(range(len(picked)), key=ranks.__getitem__)))
+        w_tags = list(map(tags.__getitem__, by_rank))
+        w_texts = w_tags if texts is tags else list(map(texts.__getitem__, by_rank))
+        w_ranks = sorted(ranks)
         start, size = 0, 1
         while start < len(window):
             low, high = bisect_left(w_ranks, start), bisect_left(w_ranks, start + size)
@@ -160,7 +175,7 @@ def best_by_major(
                 best = found
             if best is None:
                 continue
-            following = window[start] if start < len(window) else after_window
-            if following is None or group_of_key(best[0]) > following:
+            bound = window[start] if start < len(window) else after_window
+            if bound is None or group_of_key(best[0]) > bound:
                 return best
     return best

@@ -15,6 +15,7 @@ from dockerfeed.versions.strategies.keys import (
     VARIANT,
     Accept,
     Best,
+    Narrow,
     Scanner,
     ScanResult,
     SortKey,
@@ -100,11 +101,14 @@ class DockerStrategy(OctopusStrategy):
         variant: str | None,
         current: str | None,
         span_filter: SpanFilter | None,
+        narrow: Narrow | None = None,
     ) -> Best:
         wanted, _ = self._wanted(variant, current)
         if wanted and not any(map(str.endswith, texts, repeat("-" + wanted))):
             return None  # no tag has the variant: one C-level pass says so
-        return super().best(tags, texts, accept, variant=variant, current=current, span_filter=span_filter)
+        return super().best(
+            tags, texts, accept, variant=variant, current=current, span_filter=span_filter, narrow=narrow
+        )
 
     def runs_for(self, variant: str | None, current: str | None) -> re.Pattern[str]:
         # Only tags of the wanted variant compete: every other tag gets the run "" (dropped, as

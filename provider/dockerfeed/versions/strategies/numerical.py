@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
+from itertools import compress
 
 import dockerfeed.versions.strategies.by_major as by_major
 from dockerfeed.versions.strategies.base import Strategy
@@ -30,15 +31,18 @@ class NumericalStrategy(Strategy):
 
     def _keyed(
         self, tags: Sequence[str], texts: Sequence[str], variant: str | None, current: str | None
-    ) -> list[tuple[SortKey, str, str]]:
+    ) -> Iterator[tuple[SortKey, str, str]]:
         if texts is tags and len(texts) >= by_major.BATCH_FROM:
             # The numbers of a long list from one regex pass, read by Decimal in C: no per-tag
             # Python call for the bulk of tags that are no numbers.
             joined = "\n" + "\n".join(texts)
             if joined.count("\n") == len(texts):  # no text with a newline in it
                 numbers = _NUMBER_LINES.findall(joined)
-                return list(zip(map(Decimal, numbers), numbers, numbers, strict=True))
-        return super()._keyed(tags, texts, variant, current)
+                return zip(map(Decimal, numbers), numbers, numbers, strict=True)
+        # Extracted texts and short lists: C-level maps, no per-text Python call either.
+        found = list(map(bool, map(_NUMBER.match, texts)))  # no match objects kept
+        numbers = list(compress(texts, found))
+        return zip(map(Decimal, numbers), compress(tags, found), numbers, strict=True)
 
     def display(self, text: str) -> str:
         return str(Decimal(text)) if _NUMBER.match(text) else text

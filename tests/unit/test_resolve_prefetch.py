@@ -12,7 +12,7 @@ import pytest
 
 from dockerfeed.registry import ConnectionSettings, NotFound, Session
 from dockerfeed.registry.retry import RetryPolicy
-from dockerfeed.resolve import resolve_image
+from dockerfeed.resolve import Pin, resolve_image
 from dockerfeed.versions import VersionRule
 from tests.support.recorded import V2
 
@@ -54,16 +54,20 @@ class Registry:
         return Session(transport=httpx.MockTransport(self.handler), retry=RetryPolicy(sleep=lambda _s: None))
 
 
-def test_a_refresh_asks_for_the_pinned_digest_while_the_listing_is_on_the_way() -> None:
-    registry = Registry()
-    pin = resolve_image(
+def resolve(registry: Registry, current: str, *, cached: bool = True, session: Session | None = None) -> Pin:
+    return resolve_image(
         ConnectionSettings(FEED),
         "app",
         VersionRule.build(),
-        current="1.1.0",
-        cached=True,
-        session=registry.session(),
+        current=current,
+        cached=cached,
+        session=session or registry.session(),
     )
+
+
+def test_a_refresh_asks_for_the_pinned_digest_while_the_listing_is_on_the_way() -> None:
+    registry = Registry()
+    pin = resolve(registry, "1.1.0")
     assert registry.head_came_first is True, "the HEAD waited for the listing"
     assert (pin.tag, pin.digest) == ("1.1.0", digest_of("1.1.0"))
     assert registry.heads == ["1.1.0"], "the prefetched digest serves the resolve: one HEAD"
@@ -71,14 +75,7 @@ def test_a_refresh_asks_for_the_pinned_digest_while_the_listing_is_on_the_way() 
 
 def test_a_pin_that_moved_resolves_the_new_winner_with_its_own_digest() -> None:
     registry = Registry()
-    pin = resolve_image(
-        ConnectionSettings(FEED),
-        "app",
-        VersionRule.build(),
-        current="1.0.0",
-        cached=True,
-        session=registry.session(),
-    )
+    pin = resolve(registry, "1.0.0")
     assert (pin.tag, pin.digest) == ("1.1.0", digest_of("1.1.0"))
     assert sorted(registry.heads) == ["1.0.0", "1.1.0"]
 
@@ -86,14 +83,7 @@ def test_a_pin_that_moved_resolves_the_new_winner_with_its_own_digest() -> None:
 def test_a_prefetch_that_fails_troubles_no_one_who_does_not_need_it() -> None:
     # The pinned tag is gone; the rules pick another, which resolves as usual.
     registry = Registry(missing=frozenset({"1.0.0"}))
-    pin = resolve_image(
-        ConnectionSettings(FEED),
-        "app",
-        VersionRule.build(),
-        current="1.0.0",
-        cached=True,
-        session=registry.session(),
-    )
+    pin = resolve(registry, "1.0.0")
     assert pin.tag == "1.1.0"
 
 
@@ -101,23 +91,14 @@ def test_a_prefetch_that_fails_is_seen_by_the_resolve_that_needs_it() -> None:
     # The winner's digest cannot be had: the resolve asks again itself and reports the failure.
     registry = Registry(missing=frozenset({"1.1.0"}))
     with pytest.raises(NotFound):
-        resolve_image(
-            ConnectionSettings(FEED),
-            "app",
-            VersionRule.build(),
-            current="1.1.0",
-            cached=True,
-            session=registry.session(),
-        )
+        resolve(registry, "1.1.0")
     assert registry.heads == ["1.1.0", "1.1.0"]
 
 
 def test_outside_a_pulumi_run_nothing_is_asked_ahead() -> None:
     # The CLI resolves once, without the run cache: the HEAD follows the listing.
     registry = Registry(patience=0.0)
-    resolve_image(
-        ConnectionSettings(FEED), "app", VersionRule.build(), current="1.1.0", session=registry.session()
-    )
+    resolve(registry, "1.1.0", cached=False)
     assert registry.head_came_first is False
     assert registry.heads == ["1.1.0"]
 
@@ -126,8 +107,7 @@ def test_a_read_that_finds_the_listing_cached_asks_for_nothing_ahead() -> None:
     # Nothing to wait for, so nothing to overlap: only the winner's digest is asked (once).
     registry = Registry()
     session = registry.session()
-    rule = VersionRule.build()
-    resolve_image(ConnectionSettings(FEED), "app", rule, current="1.1.0", cached=True, session=session)
-    pin = resolve_image(ConnectionSettings(FEED), "app", rule, current="1.0.0", cached=True, session=session)
+    resolve(registry, "1.1.0", session=session)
+    pin = resolve(registry, "1.0.0", session=session)
     assert pin.tag == "1.1.0"
     assert registry.heads == ["1.1.0"]

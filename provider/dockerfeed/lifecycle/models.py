@@ -17,6 +17,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 import dockerfeed.lifecycle.checks as checks
+import dockerfeed.lifecycle.plain as plain
 from dockerfeed.contract import (
     DEFAULT_API_VERSION,
     DEFAULT_INSECURE_SKIP_TLS_VERIFY,
@@ -26,7 +27,6 @@ from dockerfeed.contract import (
 )
 from dockerfeed.lifecycle.values import has_unknown, is_unknown, known
 from dockerfeed.registry import ConnectionSettings
-from dockerfeed.sources import CredentialSpec
 from dockerfeed.versions import VersionRule, validate_rule
 
 
@@ -82,17 +82,7 @@ class FeedInputs(_Inputs):
         return self.model_copy(update={"api_version": api_version})
 
     def settings(self) -> ConnectionSettings:
-        return ConnectionSettings(
-            feed_uri=self.feed_uri,
-            registry_path=self.registry_path,
-            api_version=self.api_version,
-            username=self.username,
-            password=self.password.get_secret_value() if self.password else None,
-            use_docker_config=self.use_docker_config,
-            credentials=CredentialSpec.parse(self.credentials) if self.credentials is not None else None,
-            ca_certificate=self.ca_certificate,
-            insecure_skip_tls_verify=self.insecure_skip_tls_verify,
-        )
+        return plain.settings_of(self, self.password.get_secret_value() if self.password else None)
 
 
 class ImageVersionInputs(_Inputs):

@@ -72,20 +72,26 @@ class PlainFeed:
     insecure_skip_tls_verify: bool
 
     def settings(self) -> ConnectionSettings:
-        return ConnectionSettings(
-            feed_uri=self.feed_uri,
-            registry_path=self.registry_path,
-            api_version=self.api_version,
-            username=self.username,
-            password=self.password,
-            use_docker_config=self.use_docker_config,
-            credentials=CredentialSpec.parse(self.credentials) if self.credentials is not None else None,
-            ca_certificate=self.ca_certificate,
-            insecure_skip_tls_verify=self.insecure_skip_tls_verify,
-        )
+        return settings_of(self, self.password)
 
     def with_api_version(self, api_version: str) -> PlainFeed:
         return replace(self, api_version=api_version)
+
+
+def settings_of(feed: Any, password: str | None) -> ConnectionSettings:
+    """The connection settings of a feed's inputs: a PlainFeed, or the models' FeedInputs (same
+    field names; its password is still wrapped, so the caller hands it over unwrapped)."""
+    return ConnectionSettings(
+        feed_uri=feed.feed_uri,
+        registry_path=feed.registry_path,
+        api_version=feed.api_version,
+        username=feed.username,
+        password=password,
+        use_docker_config=feed.use_docker_config,
+        credentials=CredentialSpec.parse(feed.credentials) if feed.credentials is not None else None,
+        ca_certificate=feed.ca_certificate,
+        insecure_skip_tls_verify=feed.insecure_skip_tls_verify,
+    )
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from dockerfeed.versions import Reason, Selection, VersionRule, select_latest
 from dockerfeed.versions import select as select_module
-from dockerfeed.versions.strategies import by_major
+from dockerfeed.versions.strategies import by_major, run_tiers
 
 # Shapes of real official-image tag lists (hand-written, abridged).
 NGINX = [
@@ -358,14 +358,19 @@ def test_spaces_around_numbers_do_not_let_the_fast_path_prune_a_winner(tags: lis
 
 # --- grouping by major (long lists) agrees with one full scan ---------------------------------
 
+_MAJORS = [
+    "0", "1", "01", "2", "9", "10", "19", "20", "24", "2024", "2147483647", "2147483648",
+    "02147483648", "2999999999", "3000000000", "9007199254740993", "2147483647.99999999999999999",
+    "1.99999999999999999", "9.0000000000000000001", "00000000001", "99999999999999999999999",
+]  # fmt: skip
 _major_tag = st.one_of(
     _tag,
-    # Many majors, leading zeros, `v`, numbers beyond Int32 and beyond a digit run's usual size.
+    # Many majors, leading zeros, `v`, numbers beyond Int32 and beyond a digit run's usual size;
+    # and runs that floats round across an integer (the tiers of run_tiers.py).
     st.builds(
         "{}{}{}".format,
         st.sampled_from(["", "v", "V", "vv", " ", "v ", ".", "1!", "\t", "0"]),
-        st.sampled_from(["0", "1", "01", "2", "9", "10", "19", "20", "24", "2024", "2147483647"])
-        | st.from_regex(r"\A[0-9]{1,14}\Z"),
+        st.sampled_from(_MAJORS) | st.from_regex(r"\A0{0,3}[0-9]{1,22}\Z"),
         st.sampled_from(
             ["", ".0", ".1.2", "-alpine", ".2-alpine", "rc1", "-beta.2", "+m", ".x", "\n3", ".post1", "!1"]
         )
@@ -404,13 +409,22 @@ _long_rules = st.sampled_from(
 
 
 def _select_grouped(
-    tags: list[str], rule: VersionRule, current: str | None, batch_from: int, first_window: int = 21
+    tags: list[str],
+    rule: VersionRule,
+    current: str | None,
+    batch_from: int,
+    first_window: int = 21,
+    first_tier: int | None = None,
 ) -> Selection:
     """Grouped from `batch_from` tags on, and then with every batch narrowed by one pass per
-    pattern, however short; a `batch_from` no list reaches is the exact scan alone."""
+    pattern, however short; a `batch_from` no list reaches is the exact scan alone. With
+    `first_tier`, the distinct runs are read in tiers of that many runs and more, however few."""
     with (
         patch.object(by_major, "BATCH_FROM", batch_from),
         patch.object(by_major, "_FIRST_WINDOW", first_window),
+        patch.object(by_major, "TIER_FROM", 10**9 if first_tier is None else 0),
+        patch.object(run_tiers, "_FIRST_TIER", first_tier or 1),
+        patch.object(run_tiers, "_TIER_GROWTH", 2),
         patch.object(select_module, "_NARROW_FROM", 0 if batch_from < 10**9 else 10**9),
     ):
         return select_latest(tags, rule, current=current)
@@ -425,8 +439,10 @@ def test_grouping_by_major_finds_the_winner_of_a_full_scan(
     grouped = _select_grouped(tags, rule, current, 0)
     # One group per first window, so that later windows (and their growth) are exercised too.
     windowed = _select_grouped(tags, rule, current, 0, first_window=1)
+    # The runs read in tiers of the highest majors, from one run on.
+    tiered = _select_grouped(tags, rule, current, 0, first_tier=1)
     scanned = _select_grouped(tags, rule, current, 10**9)
-    assert grouped.winner == windowed.winner == scanned.winner
+    assert grouped.winner == windowed.winner == tiered.winner == scanned.winner
     eligible = scanned.eligible
     assert grouped.winner == (eligible[-1] if eligible else None)
 
@@ -475,12 +491,25 @@ def test_grouping_by_major_on_a_long_realistic_list() -> None:
         ([".5", "0.5"], {"version_range": "(,0.4]"}, ".5"),  # 0.0.0.0-5: no major, so no minor
         (["1.9999999999.0", "1.99999999999.0"], {"strategy": "semver"}, "1.99999999999.0"),
         (["1.5-beta", "1.5", "1.40-rc"], {"pre_release_tag": "^$"}, "1.5"),
+        # float rounds the first up to 2147483648.0, the tier of majors from 2147483648 on
+        (["2147483647.99999999999999999", "2147483647.100000000000000000000", "2147483648"],
+         {"strategy": "pep440"}, "2147483648"),
+        (["2147483647.99999999999999999", "2147483647.100000000000000000000", "9.9"],
+         {"strategy": "pep440"}, "2147483647.100000000000000000000"),
+        # ... and so does a later tier's, when the tiers above have no winner
+        (["40000000000", "30000000000", "2147483647.99999999999999999", "2147483647.100000000000000000000"],
+         {"strategy": "pep440", "tag_exclude": ["^[34]"]}, "2147483647.100000000000000000000"),
+        (["00000000001.5", "3000000000", "02999999999.0"], {}, "00000000001.5"),  # Int32: zeros
+        (["2147483647", "2147483648", "12345678901"], {}, "2147483647"),
+        (["9007199254740993", "9007199254740992", "1.0"], {"strategy": "docker"}, "9007199254740993"),
     ],
-)
+)  # fmt: skip
 def test_grouping_by_major_on_unusual_tags(tags: list[str], kwargs: dict[str, object], winner: str) -> None:
     rule = VersionRule.build(**kwargs)  # type: ignore[arg-type]
     selection = _select_grouped(tags, rule, None, 0)
     assert selection.winner is not None and selection.winner.tag == winner
+    tiered = _select_grouped(tags, rule, None, 0, first_tier=1)
+    assert tiered.winner == selection.winner
 
 
 def test_empty_version_group_is_unparseable_in_every_path() -> None:

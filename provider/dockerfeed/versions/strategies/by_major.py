@@ -9,9 +9,11 @@ import math
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
-from itertools import compress
+from functools import partial
+from itertools import chain, compress
 
 from dockerfeed.versions.strategies.keys import SMALL_INTS, Best, Head, SortKey, SpanFilter
+from dockerfeed.versions.strategies.run_tiers import TIER_FROM, tiers
 
 # Below this many tags one plain pass is cheaper than grouping them first.
 BATCH_FROM = 2048
@@ -65,8 +67,9 @@ def best_by_major(
     the strategy may have (Octopus: Int32); `irregular` says whether the newline-joined list
     holds texts whose leading digits are not their major (PEP 440's epoch `1!2.0`), and then
     everything is scanned. `runs` finds each text's run: a strategy may give its own, which
-    must find the exact `major.minor` of every version and may give "" for texts that are not
-    versions; with `runless_versions` False the "" group holds no version and is dropped.
+    must find the exact `major.minor` of every version and may give any run, or "", to texts
+    that are not versions; with `runless_versions` False the "" group holds no version and is
+    dropped. Many distinct runs are read in tiers, the highest majors first (run_tiers.py).
     """
     n = len(texts)
     if n < BATCH_FROM:
@@ -79,37 +82,17 @@ def best_by_major(
     found_runs = runs.findall(joined)
     if len(found_runs) != n:  # a text with a newline in it: the runs no longer line up
         return scan_best(tags, texts)
-    group_of: dict[str, _Group] = {}
-    small = SMALL_INTS.get
-    no_minor = _NO_MINOR if missing_minor == math.inf else int(missing_minor)
-    # One plain loop over the distinct runs (cheaper here than chains of C-level maps), with
-    # no per-group objects: odd lists have a group per tag.
-    for run in set(found_runs):
-        if "." in run:
-            major_digits, _, minor_digits = run.partition(".")
-            minor = small(minor_digits)
-            if minor is None:
-                if len(minor_digits) > _LONGEST_RUN:
-                    return scan_best(tags, texts)
-                minor = int(minor_digits)
-                if minor >= _NO_MINOR:  # no room in the group's int: rare enough to scan all
-                    return scan_best(tags, texts)
-            if max_number is not None and minor > max_number:
-                continue  # never a version of this strategy
-        elif run or runless_versions:
-            major_digits, minor = run, no_minor
-        else:
-            continue  # not a version: every version of the strategy has a number
-        major = small(major_digits)
-        if major is None:
-            if len(major_digits) > _LONGEST_RUN:
-                return scan_best(tags, texts)
-            major = int(major_digits or "0")
-            if max_number is not None and major > max_number:
-                continue
-        group_of[run] = major << _MINOR_BITS | minor
-    groups = set(group_of.values())
-
+    distinct = set(found_runs)
+    if max(map(len, distinct)) > _LONGEST_RUN and any(
+        len(number) > _LONGEST_RUN for run in distinct for number in run.split(".")
+    ):
+        return scan_best(tags, texts)  # not tags; int() might refuse their numbers
+    read_runs = partial(
+        _read_runs,
+        no_minor=_NO_MINOR if missing_minor == math.inf else int(missing_minor),
+        max_number=max_number,
+        runless_versions=runless_versions,
+    )
     # Whether a major has a version in the range at all: one check for all of its minors.
     major_in_span: dict[int, bool] = {}
 
@@ -128,6 +111,71 @@ def best_by_major(
         major, minor = head(key)
         return int(major) << _MINOR_BITS | (_NO_MINOR if minor == math.inf else int(minor))
 
+    # Few distinct runs are read at once; many (an odd list), the highest majors first, in
+    # tiers, and then all of them.
+    upper = tiers(list(distinct - {""})) if len(distinct) >= TIER_FROM else iter(())
+    above: _Group | None = None  # the groups of the tiers read so far are at or above this
+    for tier_runs, lowest in chain(upper, [(list(distinct), 0)]):
+        group_of = read_runs(tier_runs)
+        if group_of is None:
+            return scan_best(tags, texts)
+        floor = lowest << _MINOR_BITS
+        if above is not None:  # a later tier: only the groups the tiers above did not hold
+            group_of = {run: group for run, group in group_of.items() if floor <= group < above}
+        elif floor:
+            group_of = {run: group for run, group in group_of.items() if group >= floor}
+        above = floor
+        best = _best_of_groups(tags, texts, found_runs, group_of, scan_best, in_span, group_of_key)
+        if best is not None:
+            return best
+    return None
+
+
+def _read_runs(
+    runs: list[str], *, no_minor: int, max_number: int | None, runless_versions: bool
+) -> dict[str, _Group] | None:
+    """Each run's group, without the runs no version has; None when a minor is too large for
+    a group's int (then everything is scanned)."""
+    group_of: dict[str, _Group] = {}
+    small = SMALL_INTS.get
+    # One plain loop over the distinct runs (cheaper here than chains of C-level maps), with
+    # no per-group objects: odd lists have a group per tag.
+    for run in runs:
+        if "." in run:
+            major_digits, _, minor_digits = run.partition(".")
+            minor = small(minor_digits)
+            if minor is None:
+                minor = int(minor_digits)
+                if minor >= _NO_MINOR:  # no room in the group's int: rare enough to scan all
+                    return None
+            if max_number is not None and minor > max_number:
+                continue  # never a version of this strategy
+        elif run or runless_versions:
+            major_digits, minor = run, no_minor
+        else:
+            continue  # not a version: every version of the strategy has a number
+        major = small(major_digits)
+        if major is None:
+            major = int(major_digits or "0")
+            if max_number is not None and major > max_number:
+                continue
+        group_of[run] = major << _MINOR_BITS | minor
+    return group_of
+
+
+def _best_of_groups(
+    tags: Sequence[str],
+    texts: Sequence[str],
+    found_runs: list[str],
+    group_of: dict[str, _Group],
+    scan_best: Callable[[Sequence[str], Sequence[str]], Best],
+    in_span: Callable[[_Group], bool],
+    group_of_key: Callable[[SortKey], _Group],
+) -> Best:
+    """`scan_best` over the tags of the groups of `group_of` (each run's group), highest
+    groups first, stopping at the first winner no lower group of them can beat."""
+    n = len(texts)
+    groups = set(group_of.values())
     best: Best = None
     # The first groups come from one partial selection; the rest, if needed, from one sort.
     order: list[_Group] = heapq.nlargest(_FIRST_WINDOW + 1, groups)

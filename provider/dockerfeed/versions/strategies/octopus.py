@@ -10,12 +10,21 @@ from dockerfeed.versions.strategies.base import Strategy
 from dockerfeed.versions.strategies.keys import Accept, Best, Scanner, ScanResult, SortKey, SpanFilter
 from dockerfeed.versions.strategies.octopus_fast import scan_best
 
+# Each text's leading `major.minor` for best_by_major, as by_major.LEADING_RUNS finds it, but ""
+# (a text of no version) when the major is surely above Int32: leading zeros skipped, at most
+# nine digits, or ten that begin with 1 or 2 (the rest of those is read exactly). Odd lists
+# have a long number per tag, and reading each run costs about a microsecond.
+_OCTOPUS_RUNS = re.compile(
+    r"\n[vV]?+(?:0(?=[0-9]))*+((?:(?:[0-9]{1,9}+|[12][0-9]{9})(?![0-9])(?:\.[0-9]++)?+)?+)"
+)
+
 
 class OctopusStrategy(Strategy):
     name = "octopus"
     full_parts = 4
     leading_major = True
     max_number: int | None = MAX_PART
+    runs = _OCTOPUS_RUNS
 
     def scanner(self, variant: str | None, current: str | None) -> Scanner:
         def scan(text: str) -> ScanResult:

@@ -10,6 +10,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from dockerfeed.flight import KeyLocks
 from dockerfeed.registry.identity import ConnectionIdentity
 
 # How long what a ping taught us about a host is trusted without asking again. Any 401 challenge
@@ -36,12 +37,11 @@ class HostStates:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._states: dict[ConnectionIdentity, tuple[float, HostAuthState]] = {}
-        self._pinging: dict[ConnectionIdentity, threading.Lock] = {}
+        self._pinging = KeyLocks()
 
     def lock_for(self, identity: ConnectionIdentity) -> threading.Lock:
         """One lock per connection, so threads that find nothing known ping once (single flight)."""
-        with self._lock:
-            return self._pinging.setdefault(identity, threading.Lock())
+        return self._pinging.for_key(identity)
 
     def get(self, identity: ConnectionIdentity) -> HostAuthState | None:
         with self._lock:
@@ -72,7 +72,7 @@ class HostStates:
     def clear(self) -> None:
         with self._lock:
             self._states.clear()
-            self._pinging.clear()
+        self._pinging.clear()
 
 
 # A kind of listing on one connection: (identity, "tags" or "repositories").

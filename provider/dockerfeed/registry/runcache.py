@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
+from dockerfeed.flight import KeyLocks
 from dockerfeed.registry.identity import ConnectionIdentity
 
 LISTING_TTL = 30.0
@@ -31,12 +32,10 @@ class Memo:
         self.ttl = ttl
         self._lock = threading.Lock()
         self._entries: dict[Hashable, tuple[float, object]] = {}
-        self._key_locks: dict[Hashable, threading.Lock] = {}
+        self._flights = KeyLocks()
 
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
-        with self._lock:
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:
+        with self._flights.for_key(key):
             hit = self._entries.get(key)
             if hit is not None and (self.ttl is None or time.monotonic() - hit[0] < self.ttl):
                 value: T = hit[1]  # type: ignore[assignment]  # stored by this key's compute
@@ -53,11 +52,7 @@ class Memo:
 
     def known(self, key: Hashable) -> bool:
         """Whether `key` has a fresh value or is being computed right now."""
-        if self.has(key):
-            return True
-        with self._lock:
-            key_lock = self._key_locks.get(key)
-            return key_lock is not None and key_lock.locked()
+        return self.has(key) or self._flights.busy(key)
 
     def prefetch(self, key: Hashable, compute: Callable[[], object]) -> None:
         """Start computing `key` on a thread of its own, unless it is known. A failure is left
@@ -74,7 +69,7 @@ class Memo:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
-            self._key_locks.clear()
+        self._flights.clear()
 
 
 class RunCache(Memo):

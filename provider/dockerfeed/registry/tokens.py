@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from dockerfeed.flight import KeyLocks
 from dockerfeed.registry.identity import ConnectionIdentity
 
 MIN_TOKEN_LIFETIME = 60.0
@@ -36,12 +37,11 @@ class TokenCache:
         self.clock = clock
         self._lock = threading.Lock()
         self._tokens: dict[TokenKey, _CachedToken] = {}
-        self._fetching: dict[TokenKey, threading.Lock] = {}
+        self._fetching = KeyLocks()
 
     def lock_for(self, key: TokenKey) -> threading.Lock:
         """One lock per key, so concurrent misses fetch one token (single flight)."""
-        with self._lock:
-            return self._fetching.setdefault(key, threading.Lock())
+        return self._fetching.for_key(key)
 
     def get(self, key: TokenKey) -> str | None:
         with self._lock:
@@ -63,7 +63,7 @@ class TokenCache:
     def clear(self) -> None:
         with self._lock:
             self._tokens.clear()
-            self._fetching.clear()
+        self._fetching.clear()
 
 
 def token_expiry(body: dict[str, Any], now: float) -> float:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
 
+from dockerfeed.flight import KeyLocks
 from dockerfeed.sources.errors import MissingExtra
 from dockerfeed.sources.spec import CredentialSpec
 
@@ -70,7 +71,7 @@ class SourceCache:
         self.clock = clock
         self._lock = threading.Lock()
         self._entries: dict[Key, tuple[float, Resolved]] = {}
-        self._key_locks: dict[Key, threading.Lock] = {}
+        self._flights = KeyLocks()
         self.misses = 0
 
     def _fresh_until(self, answer: Resolved, now: float) -> float:
@@ -80,9 +81,7 @@ class SourceCache:
         return answer.expires_at - min(MAX_MARGIN, lifetime / 10)
 
     def get(self, key: Key, compute: Callable[[], Resolved]) -> Resolved:
-        with self._lock:
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:
+        with self._flights.for_key(key):
             with self._lock:
                 hit = self._entries.get(key)
             if hit is not None and self.clock() < hit[0]:
@@ -105,7 +104,7 @@ class SourceCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
-            self._key_locks.clear()
+        self._flights.clear()
         self.misses = 0
 
 

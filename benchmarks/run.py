@@ -53,7 +53,7 @@ def code_state() -> str:
     def git(*a: str) -> str:
         return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
-    dirty = [line[3:] for line in git("status", "--porcelain", "provider").splitlines()]
+    dirty = [line.split(maxsplit=1)[1] for line in git("status", "--porcelain", "provider").splitlines()]
     head = git("rev-parse", "--short", "HEAD") or "unknown"
     return f"commit {head}" + (f" + uncommitted changes in {', '.join(dirty)}" if dirty else "")
 

@@ -415,10 +415,12 @@ def _select_grouped(
     batch_from: int,
     first_window: int = 21,
     first_tier: int | None = None,
+    probe: bool = False,
 ) -> Selection:
     """Grouped from `batch_from` tags on, and then with every batch narrowed by one pass per
     pattern, however short; a `batch_from` no list reaches is the exact scan alone. With
-    `first_tier`, the distinct runs are read in tiers of that many runs and more, however few."""
+    `first_tier`, the distinct runs are read in tiers of that many runs and more, however few.
+    With `probe`, the tags of the longest majors in the sample are tried first, however many."""
     with (
         patch.object(by_major, "BATCH_FROM", batch_from),
         patch.object(by_major, "_FIRST_WINDOW", first_window),
@@ -426,6 +428,8 @@ def _select_grouped(
         patch.object(run_tiers, "_FIRST_TIER", first_tier or 1),
         patch.object(run_tiers, "_TIER_GROWTH", 2),
         patch.object(select_module, "_NARROW_FROM", 0 if batch_from < 10**9 else 10**9),
+        patch.object(by_major, "_PROBE_DIGITS", 1 if probe else 10**9),
+        patch.object(by_major, "_PROBE_SHARE", 1),
     ):
         return select_latest(tags, rule, current=current)
 
@@ -441,8 +445,10 @@ def test_grouping_by_major_finds_the_winner_of_a_full_scan(
     windowed = _select_grouped(tags, rule, current, 0, first_window=1)
     # The runs read in tiers of the highest majors, from one run on.
     tiered = _select_grouped(tags, rule, current, 0, first_tier=1)
+    # The tags of the longest majors first (every list that has any).
+    probed = _select_grouped(tags, rule, current, 0, probe=True)
     scanned = _select_grouped(tags, rule, current, 10**9)
-    assert grouped.winner == windowed.winner == tiered.winner == scanned.winner
+    assert grouped.winner == windowed.winner == tiered.winner == probed.winner == scanned.winner
     eligible = scanned.eligible
     assert grouped.winner == (eligible[-1] if eligible else None)
 

@@ -9,7 +9,7 @@ import math
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
-from functools import partial
+from functools import lru_cache, partial
 from itertools import chain, compress
 
 from dockerfeed.versions.strategies.keys import SMALL_INTS, Best, Head, SortKey, SpanFilter
@@ -79,6 +79,28 @@ def best_by_major(
     # major there; Docker tags cannot contain spaces, so such a list is rare: scan it all.
     if " " in joined or (irregular is not None and irregular(joined)):
         return scan_best(tags, texts)
+    if max_number is None and texts is tags:
+        # Majors of any size (an odd list of build numbers and dates): the tags whose majors
+        # have the most digits first, found without a run per tag.
+        best = _longest_majors_first(
+            tags,
+            joined,
+            partial(
+                best_by_major,
+                scan_best=scan_best,
+                span_filter=span_filter,
+                floor_key=floor_key,
+                missing_minor=missing_minor,
+                head=head,
+                irregular=irregular,
+                runs=runs,
+                runless_versions=runless_versions,
+            ),
+            span_filter,
+            floor_key,
+        )
+        if best is not None:
+            return best
     found_runs = runs.findall(joined)
     if len(found_runs) != n:  # a text with a newline in it: the runs no longer line up
         return scan_best(tags, texts)
@@ -129,6 +151,52 @@ def best_by_major(
         if best is not None:
             return best
     return None
+
+
+# A text's leading digits, past an optional `v` and leading zeros: their count bounds its major.
+_SIGNIFICANT = re.compile(r"[vV]?+0*+([0-9]*+)")
+# About this many texts are sampled to find how many digits the longest majors have.
+_SAMPLE = 512
+# Majors of fewer digits than this are grouped as they are (real lists).
+_PROBE_DIGITS = 3
+# The probe is tried when at most this share of the sample has the sample's longest majors.
+_PROBE_SHARE = 4
+
+
+@lru_cache(maxsize=32)
+def _at_least_digits(digits: int) -> re.Pattern[str]:
+    """Every text of a newline-led list whose major has `digits` significant digits or more."""
+    return re.compile(r"\n([vV]?+0*+[1-9][0-9]{" + str(digits - 1) + r"}[^\n]*+)")
+
+
+def _longest_majors_first(
+    tags: Sequence[str],
+    joined: str,
+    best_of: Callable[[Sequence[str], Sequence[str]], Best],
+    span_filter: SpanFilter | None,
+    floor_key: Callable[[tuple[int, ...]], SortKey],
+) -> Best:
+    """`best_of` over the tags whose majors have at least as many digits as the longest in a
+    sample, when those are few; None when there are none, they are many, or none wins.
+
+    Exact: a winner among them has a major of at least `digits` digits, and every tag left out
+    has a major of fewer, so a lower key (a `leading_major` key starts with the major)."""
+    n = len(tags)
+    sample = tags[:: max(1, n // _SAMPLE)]
+    lengths = [len(m.group(1)) for m in map(_SIGNIFICANT.match, sample) if m is not None]
+    digits = max(lengths, default=0)
+    if digits < _PROBE_DIGITS or lengths.count(digits) * _PROBE_SHARE > len(sample):
+        return None  # short majors (real lists), or many share the longest: group them all
+    if joined.count("\n") != n:
+        return None  # a text with a newline in it: the lines are not the tags
+    found = _at_least_digits(digits).findall(joined)
+    if not found or len(found) == n or len(found) * _PROBE_SHARE > n:
+        return None  # none, all (the probe would repeat itself) or many: group them all
+    if span_filter is not None and not span_filter(
+        floor_key((10 ** (digits - 1),)), floor_key((10 ** max(map(len, found)),))
+    ):
+        return None  # the range holds no version of so large a major
+    return best_of(found, found)
 
 
 def _read_runs(

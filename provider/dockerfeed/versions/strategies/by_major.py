@@ -77,32 +77,30 @@ def best_by_major(
     joined = "\n" + "\n".join(texts)
     # Octopus reads spaces around the numbers (` 2`, `v 3`), so the leading digits are not the
     # major there; Docker tags cannot contain spaces, so such a list is rare: scan it all.
-    if " " in joined or (irregular is not None and irregular(joined)):
+    # A text with a newline in it: the lines of the joined list are not the texts.
+    if " " in joined or joined.count("\n") != n or (irregular is not None and irregular(joined)):
         return scan_best(tags, texts)
     if max_number is None and texts is tags:
         # Majors of any size (an odd list of build numbers and dates): the tags whose majors
         # have the most digits first, found without a run per tag.
-        best = _longest_majors_first(
-            tags,
-            joined,
-            partial(
-                best_by_major,
-                scan_best=scan_best,
-                span_filter=span_filter,
-                floor_key=floor_key,
-                missing_minor=missing_minor,
+        longest = _longest_majors(tags, joined, span_filter, floor_key)
+        if longest is not None:
+            best = best_by_major(
+                longest,
+                longest,
+                scan_best,
+                span_filter,
+                floor_key,
+                missing_minor,
                 head=head,
                 irregular=irregular,
                 runs=runs,
                 runless_versions=runless_versions,
-            ),
-            span_filter,
-            floor_key,
-        )
-        if best is not None:
-            return best
+            )
+            if best is not None:
+                return best
     found_runs = runs.findall(joined)
-    if len(found_runs) != n:  # a text with a newline in it: the runs no longer line up
+    if len(found_runs) != n:  # a strategy's run pattern that skips a line: they no longer line up
         return scan_best(tags, texts)
     distinct = set(found_runs)
     if max(map(len, distinct)) > _LONGEST_RUN and any(
@@ -153,8 +151,8 @@ def best_by_major(
     return None
 
 
-# A text's leading digits, past an optional `v` and leading zeros: their count bounds its major.
-_SIGNIFICANT = re.compile(r"[vV]?+0*+([0-9]*+)")
+# Each line's leading digits, past an optional `v` and leading zeros: their count bounds its major.
+_SIGNIFICANT = re.compile(r"\n[vV]?+0*+([0-9]*+)")
 # About this many texts are sampled to find how many digits the longest majors have.
 _SAMPLE = 512
 # Majors of fewer digits than this are grouped as they are (real lists).
@@ -169,26 +167,24 @@ def _at_least_digits(digits: int) -> re.Pattern[str]:
     return re.compile(r"\n([vV]?+0*+[1-9][0-9]{" + str(digits - 1) + r"}[^\n]*+)")
 
 
-def _longest_majors_first(
+def _longest_majors(
     tags: Sequence[str],
     joined: str,
-    best_of: Callable[[Sequence[str], Sequence[str]], Best],
     span_filter: SpanFilter | None,
     floor_key: Callable[[tuple[int, ...]], SortKey],
-) -> Best:
-    """`best_of` over the tags whose majors have at least as many digits as the longest in a
-    sample, when those are few; None when there are none, they are many, or none wins.
+) -> list[str] | None:
+    """The tags whose majors have at least as many digits as the longest in a sample, when
+    those are few; None when there are none, they are many, or the range holds none of them.
 
-    Exact: a winner among them has a major of at least `digits` digits, and every tag left out
-    has a major of fewer, so a lower key (a `leading_major` key starts with the major)."""
+    Exact when a winner among them is taken: it has a major of at least `digits` digits, and
+    every tag left out has a major of fewer, so a lower key (a `leading_major` key starts with
+    the major). `joined` is the newline-led list, one tag per line."""
     n = len(tags)
     sample = tags[:: max(1, n // _SAMPLE)]
-    lengths = [len(m.group(1)) for m in map(_SIGNIFICANT.match, sample) if m is not None]
+    lengths = list(map(len, _SIGNIFICANT.findall("\n" + "\n".join(sample))))
     digits = max(lengths, default=0)
     if digits < _PROBE_DIGITS or lengths.count(digits) * _PROBE_SHARE > len(sample):
         return None  # short majors (real lists), or many share the longest: group them all
-    if joined.count("\n") != n:
-        return None  # a text with a newline in it: the lines are not the tags
     found = _at_least_digits(digits).findall(joined)
     if not found or len(found) == n or len(found) * _PROBE_SHARE > n:
         return None  # none, all (the probe would repeat itself) or many: group them all
@@ -196,7 +192,7 @@ def _longest_majors_first(
         floor_key((10 ** (digits - 1),)), floor_key((10 ** max(map(len, found)),))
     ):
         return None  # the range holds no version of so large a major
-    return best_of(found, found)
+    return found
 
 
 def _read_runs(

@@ -316,9 +316,12 @@ def main() -> int:
             "`replay_refresh`): the same 102 reads in state order, in one process, from a cold state",
             "(no connection, token or cache), on a pool of 4 threads as Pulumi's Python",
             "dynamic-provider host serves them (`ThreadPoolExecutor(max_workers=4)` in",
-            "`pulumi/dynamic/__main__.py`), and on 16 threads for comparison: "
-            + ", ".join(f"{w} threads {fmt_s(t)}" for w, t in sorted(stack_res.replay.items()))
-            + ". Reads come ten per repository; with 4 threads they all wait on that",
+            "`pulumi/dynamic/__main__.py`), on 16 threads for comparison, with read-ahead",
+            "(docs/design.md, \"Read-ahead\"), and on 4 threads with "
+            f"{stackscale.REPLAY_LATENCY * 1000:.0f} ms added to every request (a registry nearby), "
+            "without and with read-ahead: "
+            + "; ".join(f"{label} {fmt_s(t)}" for label, t in stack_res.replay.items())
+            + ". Reads come ten per repository; without read-ahead they all wait on that",
             "repository's first listing (token, listing, HEAD) before the next repository starts.",
             "(In a real refresh part of this overlaps the engine's own work, so it is not a floor.)",
             "",

@@ -8,6 +8,7 @@ with realistic tags; 10 ImageVersions per repository with different version rule
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import tempfile
@@ -16,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from benchmarks.bench_select import realistic_tags
 from benchmarks.common import ROOT, RequestCounter, Requests, median
@@ -101,7 +104,7 @@ class StackResult:
     listings: dict[str, dict[str, int]] = field(default_factory=dict)  # op -> repo -> 200 listings
     resources: int = 0
     samples: dict[str, Any] = field(default_factory=dict)  # op -> sampler output (profiled round)
-    replay: dict[int, float] = field(default_factory=dict)  # worker threads -> median seconds
+    replay: dict[str, float] = field(default_factory=dict)  # replay variant -> median seconds
 
     def med(self, key: str) -> float:
         return median(self.times.get(key, []))
@@ -133,17 +136,41 @@ def _merge_samples(directory: Path) -> dict[str, Any]:
     return merged
 
 
+# The latency the replay adds to every request for its read-ahead comparison (a registry nearby).
+REPLAY_LATENCY = 0.02
+
+
+class _Delayed(httpx.BaseTransport):
+    """The network, each request `delay` seconds later (a registry that far away)."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.inner = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        time.sleep(self.delay)
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 def replay_refresh(
     feeds: list[tuple[str, str]], rules: dict[str, list[dict[str, Any]]], repeat: int
-) -> dict[int, float]:
+) -> dict[str, float]:
     """The provider work of one refresh without the engine: the same 102 reads, in state order,
     in this process, from a cold state (no connection, token or run cache), on a pool of 4
-    threads as Pulumi's Python dynamic-provider host has, and on 16 for comparison."""
+    threads as Pulumi's Python dynamic-provider host has, and on 16 for comparison, without
+    read-ahead; on 4 with it (its hints left by the creates, as `up` leaves them); then on 4
+    with REPLAY_LATENCY added to every request, without and with read-ahead."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from dockerfeed.registry import session
+    from dockerfeed.registry import Session, session
     from dockerfeed.resources.providers import DockerFeedProvider, ImageVersionProvider
 
+    saved = {k: os.environ.get(k) for k in ("DOCKERFEED_READAHEAD", "DOCKERFEED_READAHEAD_DIR")}
+    hints = tempfile.mkdtemp(prefix="dockerfeed-bench-hints-")
+    os.environ["DOCKERFEED_READAHEAD_DIR"] = hints
     feed_provider, image_provider = DockerFeedProvider(), ImageVersionProvider()
     feed_props = [{"feedUri": host, "username": "bench", "password": pw} for host, pw in feeds]
     image_props = [
@@ -160,17 +187,36 @@ def replay_refresh(
         kind, outs = state
         (feed_provider if kind == "feed" else image_provider).read("id", outs)
 
-    medians: dict[int, float] = {}
-    for workers in (4, 16):
-        times = []
-        for _ in range(repeat):
-            session.reset()  # clients, tokens, hosts and the run cache
-            start = time.perf_counter()
-            with ThreadPoolExecutor(workers) as pool:
-                list(pool.map(read, states))
-            times.append(time.perf_counter() - start)
-        medians[workers] = median(times)
-    session.reset()
+    variants = [
+        ("4 threads", 4, 0.0, False),
+        ("16 threads", 16, 0.0, False),
+        ("4 threads, read-ahead", 4, 0.0, True),
+        (f"4 threads, {REPLAY_LATENCY * 1000:.0f} ms per request, no read-ahead", 4, REPLAY_LATENCY, False),
+        (f"4 threads, {REPLAY_LATENCY * 1000:.0f} ms per request, read-ahead", 4, REPLAY_LATENCY, True),
+    ]
+    medians: dict[str, float] = {}
+    try:
+        for label, workers, delay, ahead in variants:
+            os.environ["DOCKERFEED_READAHEAD"] = "1" if ahead else "0"
+            previous = session.set_default_session(Session(transport=_Delayed(delay))) if delay else None
+            times = []
+            for _ in range(repeat):
+                session.reset()  # clients, tokens, hosts, the run cache and read-ahead state
+                start = time.perf_counter()
+                with ThreadPoolExecutor(workers) as pool:
+                    list(pool.map(read, states))
+                times.append(time.perf_counter() - start)
+            if previous is not None:
+                session.set_default_session(previous).reset()
+            medians[label] = median(times)
+    finally:
+        session.reset()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        shutil.rmtree(hints, ignore_errors=True)
     return medians
 
 

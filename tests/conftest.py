@@ -54,6 +54,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.e2e)
 
 
+@pytest.fixture(autouse=True)
+def readahead_hints(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own read-ahead hints (registry/readahead.py), in its process and in the
+    Pulumi processes it starts: one test's runs never send another's fetches ahead, and none
+    writes to the user's cache directory."""
+    directory = tmp_path_factory.mktemp("readahead")
+    monkeypatch.setenv("DOCKERFEED_READAHEAD_DIR", str(directory))
+    return directory
+
+
 def _password() -> str:
     # Random per session: nothing can depend on (or leak) a well-known test password.
     return secrets.token_urlsafe(18)

@@ -5,7 +5,7 @@ This is the one core both the Pulumi resources and the `dockerfeed` CLI call.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from dockerfeed.registry import (
@@ -14,8 +14,10 @@ from dockerfeed.registry import (
     Registry,
     RegistryError,
     Session,
+    default_session,
     normalize_image,
 )
+from dockerfeed.registry.readahead import ReadAhead
 from dockerfeed.registry.reference import TAG_PATTERN, is_tag, split_tags
 from dockerfeed.versions import Selection, VersionRule, select_latest
 
@@ -78,6 +80,42 @@ def _explain(selection: Selection, invalid: list[str]) -> str:
     return "\n".join(lines)
 
 
+def read_ahead(settings: ConnectionSettings, repo: str = "", session: Session | None = None) -> None:
+    """Fetch what the project's last run read from this feed's registry, but `repo`, ahead of
+    the reads of this run that will ask for it (once per registry, connection and process;
+    docs/design.md, "Read-ahead")."""
+    _read_ahead(Registry(settings, session), settings, repo)
+
+
+def _read_ahead(registry: Registry, settings: ConnectionSettings, repo: str) -> None:
+    session = registry.session
+    session.readahead.begin(
+        ReadAhead.key(registry.address.base_url),
+        registry.identity,
+        repo,
+        lambda r, t: _fetch_ahead(settings, session, r, t),
+    )
+
+
+def read_ahead_of_feed(settings: ConnectionSettings) -> None:
+    """A feed's refresh, which comes before its images': `read_ahead` over the connection its
+    images asked through in the last run (the feed's own settings with the API version they
+    requested; a feed's outputs hold the version it found instead). Nothing without hints."""
+    requested = default_session().readahead.hints(ReadAhead.key(settings.address.base_url)).api_version
+    if requested is not None:
+        read_ahead(replace(settings, api_version=requested))
+
+
+def _fetch_ahead(settings: ConnectionSettings, session: Session, repo: str, tag: str | None) -> object:
+    """A read-ahead's fetch: the listing of `repo` (tag None) or the digest of `repo:tag`, into
+    the run cache the resolves read."""
+    registry = Registry(settings, session)
+    connection = registry.identity
+    if tag is None:
+        return session.runs.tags(connection, repo, lambda: registry.list_tags(repo))
+    return session.runs.digest(connection, repo, tag, lambda: registry.manifest_digest(repo, tag))
+
+
 def resolve_image(
     settings: ConnectionSettings,
     image: str,
@@ -97,11 +135,13 @@ def resolve_image(
     repo = normalize_image(image, registry.address)
     wanted = Platform.parse(platform) if platform else None
     connection = registry.identity
+    session = registry.session
+    if cached:
+        _read_ahead(registry, settings, repo)
     if cached and current is not None and is_tag(current) and not runs.has_tags(connection, repo):
         # A refresh that will wait for the listing: the pinned tag is most often still the
         # winner, so its digest is asked for beside the listing instead of after it
         # (docs/design.md, "The lifecycle of a resolve").
-        session = registry.session
         runs.prefetch_digest(
             connection, repo, current, lambda: Registry(settings, session).manifest_digest(repo, current)
         )
@@ -123,6 +163,8 @@ def resolve_image(
         digest = runs.digest(connection, repo, tag, lambda: registry.manifest_digest(repo, tag))
     else:
         digest = registry.manifest_digest(repo, tag)
+    if cached:
+        session.readahead.pinned(ReadAhead.key(registry.address.base_url), repo, tag, settings.api_version)
     platform_digest = registry.platform_digest(repo, digest, wanted) if wanted else None
     return Pin(
         tag=winner.tag,
@@ -133,4 +175,4 @@ def resolve_image(
     )
 
 
-__all__ = ["Pin", "RegistryError", "ResolveError", "resolve_image"]
+__all__ = ["Pin", "RegistryError", "ResolveError", "read_ahead", "read_ahead_of_feed", "resolve_image"]

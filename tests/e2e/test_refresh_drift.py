@@ -8,6 +8,7 @@ tests are independent of each other and of order.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import Callable, Iterator
@@ -402,3 +403,33 @@ def test_many_image_versions_share_one_listing_per_repository(
     # Eight resources resolved concurrently by the provider's 4 workers, one tag listing.
     assert listings() - before == 1
     assert resource_state(st, "app0")["outputs"]["digest"] == digests["1.1.0"]
+
+
+def test_a_run_leaves_read_ahead_hints_and_the_refresh_after_it_lists_each_repository_once(
+    start_registry: Callable[..., RegistryServer], tmp_path: Path, readahead_hints: Path
+) -> None:
+    server = start_registry("v3", auth="htpasswd", users={"ci": secrets.token_urlsafe(16)})
+    repos = ["demo/ahead-a", "demo/ahead-b", "demo/ahead-c"]
+    for repo in repos:
+        push(server, repo, "1.0.0", "1.1.0")
+    user, password = server.credentials or ("", "")
+
+    def three() -> None:
+        config = pulumi.Config()
+        password = config.require_secret("password")
+        feed = DockerFeed("feed", feed_uri=config.require("feedUri"), username=user, password=password)
+        for i, repo in enumerate(repos):
+            ImageVersion(f"app{i}", feed=feed, image=repo)
+
+    st = stack(tmp_path, three, config={"feedUri": server.host}, secrets={"password": password})
+    st.up()
+    (hints,) = readahead_hints.glob("*.json")
+    text = hints.read_text()
+    assert password not in text, "names of repositories and tags only"
+    assert json.loads(text)["repositories"] == {repo: ["1.1.0"] for repo in repos}
+
+    listed = re.compile(r'"GET /v2/(demo/ahead-[abc])/tags/list[^"]*" 200 ')
+    before = len(server.read_log())
+    st.refresh()
+    fetched = listed.findall(server.read_log()[before:])
+    assert sorted(fetched) == repos, "each repository listed once, read ahead or not"

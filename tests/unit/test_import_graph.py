@@ -27,7 +27,7 @@ REGISTRY_LAYERS: tuple[tuple[str, ...], ...] = (
     ("settings", "challenge", "platforms", "deadline", "retry"),
     ("credentials", "transport"),
     ("identity", "basic"),
-    ("tokens", "hosts", "runcache", "failures"),
+    ("tokens", "hosts", "runcache", "readahead", "failures"),
     ("bearer", "session"),
     ("auth",),
     ("connection",),

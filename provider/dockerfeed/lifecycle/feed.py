@@ -37,6 +37,11 @@ def connect(props: dict[str, Any], *, redetect: bool = False, catalog: bool = Tr
 
     inputs = _model(props)
     try:
+        if redetect:
+            # A refresh reads its feeds first: what the images will ask for starts now.
+            from dockerfeed.resolve import read_ahead_of_feed
+
+            read_ahead_of_feed(inputs.settings())
         try:
             registry = Registry(inputs.settings())
             info: FeedInfo = registry.ping()

@@ -3,7 +3,8 @@
 What a process learns and keeps while it talks to registries lives here and nowhere else: the
 pooled HTTP clients, tokens, what pings and challenges taught about hosts, learned page sizes,
 the retry policy, the credentials each feed resolved to (Docker credential helpers run once per
-registry and session), and the run cache of listings and digests. Everything but the clients is
+registry and session), the run cache of listings and digests, and the run's read-ahead hints
+(readahead.py). Everything but the clients is
 keyed by the connection identity (identity.py), so no answer crosses between feeds whose
 settings differ.
 
@@ -31,6 +32,7 @@ from dockerfeed.registry.credentials import (
 )
 from dockerfeed.registry.errors import RegistryError
 from dockerfeed.registry.hosts import HostStates, PageSizes
+from dockerfeed.registry.readahead import ReadAhead
 from dockerfeed.registry.retry import RetryPolicy
 from dockerfeed.registry.runcache import Memo, RunCache
 from dockerfeed.registry.settings import ConnectionSettings
@@ -70,6 +72,7 @@ class Session:
         self.hosts = HostStates()
         self.page_sizes = PageSizes()
         self.runs = RunCache()
+        self.readahead = ReadAhead()
         self._credentials = Memo(ttl=None)
         # What credential sources answered, each kept by its own expiry (dockerfeed.sources).
         self.sources = SourceCache(clock) if clock is not None else SourceCache()
@@ -133,6 +136,7 @@ class Session:
         self.hosts.clear()
         self.page_sizes.clear()
         self.runs.clear()
+        self.readahead.clear()
         self._credentials.clear()
         self.sources.clear()
 

@@ -1,0 +1,83 @@
+"""Read-ahead against a real registry (distribution v3.1.2, token auth): a run that first reads
+one repository fetches the last run's other repositories and pinned digests ahead, into the run
+cache its later reads use, so those reads send nothing; a repository that is gone costs a
+wasted request, and its read still fails with its own message (docs/design.md, "Read-ahead")."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+
+import pytest
+
+from dockerfeed.registry import ConnectionSettings, NotFound, Session
+from dockerfeed.resolve import resolve_image
+from dockerfeed.versions import VersionRule
+from tests.support import images
+from tests.support.servers import RegistryServer
+
+RULE = VersionRule.build()
+
+
+def settings_for(reg: RegistryServer) -> ConnectionSettings:
+    return ConnectionSettings(reg.url, username=reg.username, password=reg.password)
+
+
+def requests_for(reg: RegistryServer, since: int, repo: str) -> list[str]:
+    """The access-log requests of `repo` written after byte `since` of the registry's log."""
+    with open(reg.log_path, "rb") as f:
+        f.seek(since)
+        text = f.read().decode(errors="replace")
+    return re.findall(rf'"((?:GET|HEAD) /v2/{re.escape(repo)}/[^" ]*)', text)
+
+
+def wait_for(check: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.1)  # the access-log line comes just after the answer
+
+
+def test_the_last_runs_repositories_are_fetched_ahead_and_serve_the_reads(
+    registry_v3_token: RegistryServer, unique_repo: Callable[[str], str]
+) -> None:
+    reg, settings = registry_v3_token, settings_for(registry_v3_token)
+    first, second = unique_repo("demo"), unique_repo("demo")
+    images.seed_tags(reg.url, first, ["1.0.0", "1.1.0"], auth=reg.push_credentials)
+    digest = images.seed_tags(reg.url, second, ["2.0.0", "2.1.0"], auth=reg.push_credentials)["2.1.0"]
+    last_run = Session()
+    for repo in (first, second):
+        resolve_image(settings, repo, RULE, cached=True, session=last_run)
+
+    run = Session()
+    mark = reg.log_path.stat().st_size
+    resolve_image(settings, first, RULE, current="1.1.0", cached=True, session=run)
+    wait_for(lambda: len(requests_for(reg, mark, second)) >= 2)
+    ahead = requests_for(reg, mark, second)
+    assert any("/tags/list" in r for r in ahead), ahead
+    assert f"HEAD /v2/{second}/manifests/2.1.0" in ahead
+    mark = reg.log_path.stat().st_size
+    pin = resolve_image(settings, second, RULE, current="2.1.0", cached=True, session=run)
+    assert (pin.tag, pin.digest) == ("2.1.0", digest)
+    time.sleep(0.2)
+    assert requests_for(reg, mark, second) == [], "the read was served by what was fetched ahead"
+
+
+def test_a_repository_that_is_gone_fails_its_own_read_with_its_own_message(
+    registry_v3_token: RegistryServer, unique_repo: Callable[[str], str]
+) -> None:
+    reg, settings = registry_v3_token, settings_for(registry_v3_token)
+    kept, gone = unique_repo("demo"), unique_repo("demo")
+    images.seed_tags(reg.url, kept, ["1.0.0"], auth=reg.push_credentials)
+    last_run = Session()
+    resolve_image(settings, kept, RULE, cached=True, session=last_run)
+    # A pin of a repository that no longer exists (or never did), as an old run left it.
+    last_run.readahead.pinned(last_run.readahead.key(settings.address.base_url), gone, "1.0.0", "auto")
+
+    run = Session()
+    mark = reg.log_path.stat().st_size
+    resolve_image(settings, kept, RULE, cached=True, session=run)
+    wait_for(lambda: any("/tags/list" in r for r in requests_for(reg, mark, gone)))
+    with pytest.raises(NotFound, match=gone):
+        resolve_image(settings, gone, RULE, cached=True, session=run)

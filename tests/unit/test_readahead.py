@@ -88,9 +88,9 @@ def test_once_pins_stop_the_hints_become_this_runs_pins_alone(
 ) -> None:
     monkeypatch.setattr(readahead, "WRITE_DELAY", 0.05)
     key = ReadAhead.key("https://r.example.com")
-    old = ahead(tmp_path)
-    old.pinned(key, "team/gone", "1.0.0", "auto")
-    old.pinned(key, "team/a", "1.0.0", "auto")
+    repositories = {"team/gone": ["1.0.0"], "team/a": ["1.0.0"]}
+    last_run = {"format": 1, "apiVersion": "auto", "repositories": repositories}
+    (tmp_path / f"{key}.json").write_text(json.dumps(last_run))
     run = ahead(tmp_path)
     run.pinned(key, "team/a", "1.0.0", "auto")  # known: nothing written now
     assert "team/gone" in written(tmp_path, key)["repositories"]  # type: ignore[operator]

@@ -75,9 +75,12 @@ class Hints:
         tags.append(tag)
         return True
 
+    def copy(self) -> Hints:
+        return Hints(self.api_version, {repo: list(tags) for repo, tags in self.repositories.items()})
+
     def merged(self, older: Hints) -> Hints:
         """These hints, then those of `older` that are not among them (within the limits)."""
-        out = Hints(self.api_version, {repo: list(tags) for repo, tags in self.repositories.items()})
+        out = self.copy()
         for repo, tags in older.repositories.items():
             for tag in tags:
                 out.add(repo, tag)
@@ -162,7 +165,7 @@ class ReadAhead:
                 wait = self._last_pin + WRITE_DELAY - time.monotonic()
                 if wait <= 0:
                     self._settler = None
-                    runs = {key: run.merged(Hints(None, {})) for key, run in self._pinned.items()}
+                    runs = {key: run.copy() for key, run in self._pinned.items()}
                     break
             time.sleep(wait)
         for key, run in runs.items():

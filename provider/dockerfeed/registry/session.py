@@ -3,10 +3,10 @@
 What a process learns and keeps while it talks to registries lives here and nowhere else: the
 pooled HTTP clients, tokens, what pings and challenges taught about hosts, learned page sizes,
 the retry policy, the credentials each feed resolved to (Docker credential helpers run once per
-registry and session), the run cache of listings and digests, and the run's read-ahead hints
-(readahead.py). Everything but the clients is
-keyed by the connection identity (identity.py), so no answer crosses between feeds whose
-settings differ.
+registry and session), the run cache of listings and digests, and the read-ahead of a run
+(readahead.py). Every answer is kept under the connection identity (identity.py), so none
+crosses between feeds whose settings differ; the clients are keyed by their transport alone,
+and read-ahead hints, which are names and no answers, by project and registry.
 
 One default session serves the CLI and the providers (`default_session()`), and `reset()`
 forgets all of it in one call. Tests build a Session over a transport of their own

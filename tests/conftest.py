@@ -7,10 +7,13 @@ CI must never go green by skipping the real-server tests.
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import secrets
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -52,6 +55,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.integration)
         if "e2e" in parts:
             item.add_marker(pytest.mark.e2e)
+
+
+# Read-ahead hints (registry/readahead.py) of fixtures wider than one test go here, never to the
+# user's cache directory; each test gets its own directory below (readahead_hints).
+os.environ["DOCKERFEED_READAHEAD_DIR"] = _HINTS = tempfile.mkdtemp(prefix="dockerfeed-test-readahead-")
+atexit.register(shutil.rmtree, _HINTS, True)
 
 
 @pytest.fixture(autouse=True)

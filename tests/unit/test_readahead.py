@@ -163,3 +163,25 @@ def test_an_unwritable_directory_costs_the_hints_only(tmp_path: Path) -> None:
     blocker.write_text("")
     ra = ahead(blocker / "hints")  # a directory below a file: mkdir fails
     ra.pinned(ReadAhead.key("https://r.example.com"), "team/a", "1.0.0", "auto")
+
+
+def test_a_reset_drops_the_fetches_not_started_yet(tmp_path: Path) -> None:
+    key = ReadAhead.key("https://r.example.com")
+    repositories = {f"team/r{i}": ["1.0.0"] for i in range(12)}
+    (tmp_path / f"{key}.json").write_text(json.dumps({"format": 1, "repositories": repositories}))
+    release = threading.Event()
+    started: list[str] = []
+
+    def slow(repo: str, tag: str | None) -> None:
+        started.append(repo)
+        release.wait(10)
+
+    ra = ahead(tmp_path)
+    ra.begin(key, "conn", "", slow)
+    deadline = time.monotonic() + 10
+    while len(started) < readahead.WORKERS and time.monotonic() < deadline:
+        time.sleep(0.01)
+    ra.clear()  # Session.reset(): the run is over
+    release.set()
+    time.sleep(0.2)
+    assert len(started) == readahead.WORKERS, "only the fetches already running went on"

@@ -108,6 +108,7 @@ class ReadAhead:
         self._last_pin = 0.0
         self._settler: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
+        self._generation = 0  # one more at every clear()
 
     @staticmethod
     def key(base_url: str) -> str:
@@ -126,12 +127,19 @@ class ReadAhead:
         repos.pop(repository, None)
         if not repos:
             return
-        pool = self._workers()
+        pool, generation = self._workers(), self._generation
         for repo in repos:  # listings first (each brings its token), then the digests
-            pool.submit(_quietly, fetch, repo, None)
+            pool.submit(self._fetch, generation, fetch, repo, None)
         for repo, tags in repos.items():
             for tag in tags:
-                pool.submit(_quietly, fetch, repo, tag)
+                pool.submit(self._fetch, generation, fetch, repo, tag)
+
+    def _fetch(self, generation: int, fetch: Fetch, repository: str, tag: str | None) -> None:
+        """One fetch ahead, unless the session was reset since it was asked for."""
+        if generation != self._generation:
+            return
+        with contextlib.suppress(Exception):  # the read that needs it fetches again and reports
+            fetch(repository, tag)
 
     def hints(self, key: str) -> Hints:
         """The hints of `key` as this process found them (read once)."""
@@ -172,8 +180,10 @@ class ReadAhead:
             self._save(key, run)
 
     def clear(self) -> None:
-        """Forget this process's runs (the hints on disk stay)."""
+        """Forget this process's runs (the hints on disk stay); fetches not started yet are
+        dropped."""
         with self._lock:
+            self._generation += 1
             self._begun.clear()
             self._loaded.clear()
             self._pinned.clear()
@@ -224,11 +234,6 @@ class ReadAhead:
             except OSError:
                 os.unlink(temporary)
                 raise
-
-
-def _quietly(fetch: Fetch, repository: str, tag: str | None) -> None:
-    with contextlib.suppress(Exception):  # the read that needs it fetches again and reports
-        fetch(repository, tag)
 
 
 __all__ = ["MAX_REPOSITORIES", "MAX_TAGS", "Hints", "ReadAhead", "hints_directory"]

@@ -262,6 +262,8 @@ def run(repeat: int, log: Callable[[str], None], profile: bool = False) -> Stack
             st = stack(work, programs[kind], project=f"bench-{kind.replace('+', '-')}", name="bench")
             # The dynamic-provider host must import benchmarks.noop by reference.
             st.workspace.env_vars["PYTHONPATH"] = str(ROOT)
+            # Read-ahead hints outlive a round, as on a real machine, but not the bench run.
+            st.workspace.env_vars["DOCKERFEED_READAHEAD_DIR"] = str(work_root / "readahead")
             if profiled:
                 st.workspace.env_vars["PYTHONPATH"] += f":{ROOT / 'benchmarks' / 'sampler'}"
             for op in ("up", "refresh"):

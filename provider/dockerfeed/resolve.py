@@ -80,14 +80,10 @@ def _explain(selection: Selection, invalid: list[str]) -> str:
     return "\n".join(lines)
 
 
-def read_ahead(settings: ConnectionSettings, repo: str = "", session: Session | None = None) -> None:
+def _read_ahead(registry: Registry, settings: ConnectionSettings, repo: str) -> None:
     """Fetch what the project's last run read from this feed's registry, but `repo`, ahead of
     the reads of this run that will ask for it (once per registry, connection and process;
     docs/design.md, "Read-ahead")."""
-    _read_ahead(Registry(settings, session), settings, repo)
-
-
-def _read_ahead(registry: Registry, settings: ConnectionSettings, repo: str) -> None:
     session = registry.session
     session.readahead.begin(
         ReadAhead.key(registry.address.base_url),
@@ -98,12 +94,13 @@ def _read_ahead(registry: Registry, settings: ConnectionSettings, repo: str) -> 
 
 
 def read_ahead_of_feed(settings: ConnectionSettings) -> None:
-    """A feed's refresh, which comes before its images': `read_ahead` over the connection its
+    """A feed's refresh, which comes before its images': the read-ahead over the connection its
     images asked through in the last run (the feed's own settings with the API version they
     requested; a feed's outputs hold the version it found instead). Nothing without hints."""
     requested = default_session().readahead.hints(ReadAhead.key(settings.address.base_url)).api_version
     if requested is not None:
-        read_ahead(replace(settings, api_version=requested))
+        ahead = replace(settings, api_version=requested)
+        _read_ahead(Registry(ahead), ahead, "")
 
 
 def _fetch_ahead(settings: ConnectionSettings, session: Session, repo: str, tag: str | None) -> object:
@@ -175,4 +172,4 @@ def resolve_image(
     )
 
 
-__all__ = ["Pin", "RegistryError", "ResolveError", "read_ahead", "read_ahead_of_feed", "resolve_image"]
+__all__ = ["Pin", "RegistryError", "ResolveError", "read_ahead_of_feed", "resolve_image"]

@@ -8,11 +8,13 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
 from dockerfeed.registry import ConnectionSettings, NotFound, Session
-from dockerfeed.resolve import resolve_image
+from dockerfeed.registry.session import set_default_session
+from dockerfeed.resolve import read_ahead_of_feed, resolve_image
 from dockerfeed.versions import VersionRule
 from tests.support import images
 from tests.support.servers import RegistryServer
@@ -81,3 +83,26 @@ def test_a_repository_that_is_gone_fails_its_own_read_with_its_own_message(
     wait_for(lambda: any("/tags/list" in r for r in requests_for(reg, mark, gone)))
     with pytest.raises(NotFound, match=gone):
         resolve_image(settings, gone, RULE, cached=True, session=run)
+
+
+def test_a_feeds_refresh_reads_ahead_over_the_connection_its_images_use(
+    registry_v3_token: RegistryServer, unique_repo: Callable[[str], str]
+) -> None:
+    reg, settings = registry_v3_token, settings_for(registry_v3_token)
+    repo = unique_repo("demo")
+    images.seed_tags(reg.url, repo, ["1.0.0"], auth=reg.push_credentials)
+    resolve_image(settings, repo, RULE, cached=True, session=Session())  # the last run
+
+    run = Session()
+    previous = set_default_session(run)
+    try:
+        mark = reg.log_path.stat().st_size
+        # The feed's outputs hold the API version it found; its images asked with "auto".
+        read_ahead_of_feed(replace(settings, api_version="v2"))
+        wait_for(lambda: len(requests_for(reg, mark, repo)) >= 2)
+        mark = reg.log_path.stat().st_size
+        resolve_image(settings, repo, RULE, current="1.0.0", cached=True, session=run)
+        time.sleep(0.2)
+        assert requests_for(reg, mark, repo) == [], "the image's read found what the feed's fetched"
+    finally:
+        set_default_session(previous).reset()

@@ -80,16 +80,13 @@ def _explain(selection: Selection, invalid: list[str]) -> str:
     return "\n".join(lines)
 
 
-def _read_ahead(registry: Registry, settings: ConnectionSettings, repo: str) -> None:
-    """Fetch what the project's last run read from this feed's registry, but `repo`, ahead of
-    the reads of this run that will ask for it (once per registry, connection and process;
-    docs/design.md, "Read-ahead")."""
+def _read_ahead(registry: Registry, settings: ConnectionSettings, hints: str, repo: str) -> None:
+    """Fetch what the project's last run read from this feed's registry (its hints' key), but
+    `repo`, ahead of the reads of this run that will ask for it (once per registry, connection
+    and process; docs/design.md, "Read-ahead")."""
     session = registry.session
     session.readahead.begin(
-        ReadAhead.key(registry.address.base_url),
-        registry.identity,
-        repo,
-        lambda r, t: _fetch_ahead(settings, session, r, t),
+        hints, registry.identity, repo, lambda r, t: _fetch_ahead(settings, session, r, t)
     )
 
 
@@ -97,20 +94,30 @@ def read_ahead_of_feed(settings: ConnectionSettings) -> None:
     """A feed's refresh, which comes before its images': the read-ahead over the connection its
     images asked through in the last run (the feed's own settings with the API version they
     requested; a feed's outputs hold the version it found instead). Nothing without hints."""
-    requested = default_session().readahead.hints(ReadAhead.key(settings.address.base_url)).api_version
+    hints = ReadAhead.key(settings.address.base_url)
+    requested = default_session().readahead.hints(hints).api_version
     if requested is not None:
         ahead = replace(settings, api_version=requested)
-        _read_ahead(Registry(ahead), ahead, "")
+        _read_ahead(Registry(ahead), ahead, hints, "")
 
 
 def _fetch_ahead(settings: ConnectionSettings, session: Session, repo: str, tag: str | None) -> object:
     """A read-ahead's fetch: the listing of `repo` (tag None) or the digest of `repo:tag`, into
     the run cache the resolves read."""
     registry = Registry(settings, session)
-    connection = registry.identity
-    if tag is None:
-        return session.runs.tags(connection, repo, lambda: registry.list_tags(repo))
-    return session.runs.digest(connection, repo, tag, lambda: registry.manifest_digest(repo, tag))
+    return _run_tags(registry, repo) if tag is None else _run_digest(registry, repo, tag)
+
+
+def _run_tags(registry: Registry, repo: str) -> list[str]:
+    """The listing of `repo`, from the run cache (listed once per run and connection)."""
+    return registry.session.runs.tags(registry.identity, repo, lambda: registry.list_tags(repo))
+
+
+def _run_digest(registry: Registry, repo: str, tag: str) -> str:
+    """The digest of `repo:tag`, from the run cache (asked once per run and connection)."""
+    return registry.session.runs.digest(
+        registry.identity, repo, tag, lambda: registry.manifest_digest(repo, tag)
+    )
 
 
 def resolve_image(
@@ -133,8 +140,9 @@ def resolve_image(
     wanted = Platform.parse(platform) if platform else None
     connection = registry.identity
     session = registry.session
+    hints = ReadAhead.key(registry.address.base_url) if cached else ""
     if cached:
-        _read_ahead(registry, settings, repo)
+        _read_ahead(registry, settings, hints, repo)
     if cached and current is not None and is_tag(current) and not runs.has_tags(connection, repo):
         # A refresh that will wait for the listing: the pinned tag is most often still the
         # winner, so its digest is asked for beside the listing instead of after it
@@ -142,9 +150,7 @@ def resolve_image(
         runs.prefetch_digest(
             connection, repo, current, lambda: Registry(settings, session).manifest_digest(repo, current)
         )
-    tags = (
-        runs.tags(connection, repo, lambda: registry.list_tags(repo)) if cached else registry.list_tags(repo)
-    )
+    tags = _run_tags(registry, repo) if cached else registry.list_tags(repo)
     where = f"{repo} on {registry.address.base_url}"
     if not tags:
         raise ResolveError(f"{where} has no tags at all; nothing to pin")
@@ -157,11 +163,10 @@ def resolve_image(
     # Many ImageVersions of one repository often pick the same tag: one HEAD serves them all.
     tag = winner.tag
     if cached:
-        digest = runs.digest(connection, repo, tag, lambda: registry.manifest_digest(repo, tag))
+        digest = _run_digest(registry, repo, tag)
+        session.readahead.pinned(hints, repo, tag, settings.api_version)
     else:
         digest = registry.manifest_digest(repo, tag)
-    if cached:
-        session.readahead.pinned(ReadAhead.key(registry.address.base_url), repo, tag, settings.api_version)
     platform_digest = registry.platform_digest(repo, digest, wanted) if wanted else None
     return Pin(
         tag=winner.tag,

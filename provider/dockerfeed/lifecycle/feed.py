@@ -37,13 +37,14 @@ def connect(props: dict[str, Any], *, redetect: bool = False, catalog: bool = Tr
 
     inputs = _model(props)
     try:
+        settings = inputs.settings()
         if redetect:
             # A refresh reads its feeds first: what the images will ask for starts now.
             from dockerfeed.resolve import read_ahead_of_feed
 
-            read_ahead_of_feed(inputs.settings())
+            read_ahead_of_feed(settings)
         try:
-            registry = Registry(inputs.settings())
+            registry = Registry(settings)
             info: FeedInfo = registry.ping()
         except NotARegistry:
             # On refresh `props` are the outputs, whose apiVersion is the one detected before.

@@ -5,6 +5,7 @@ This is the one core both the Pulumi resources and the `dockerfeed` CLI call.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -19,7 +20,7 @@ from dockerfeed.registry import (
 )
 from dockerfeed.registry.readahead import ReadAhead
 from dockerfeed.registry.reference import TAG_PATTERN, is_tag, split_tags
-from dockerfeed.versions import Selection, VersionRule, select_latest
+from dockerfeed.versions import Selection, TagList, VersionRule, select_latest
 
 
 class ResolveError(Exception):
@@ -44,7 +45,7 @@ class Pin:
         }
 
 
-def _select(tags: list[str], rule: VersionRule, current: str | None) -> tuple[Selection, list[str]]:
+def _select(tags: Sequence[str], rule: VersionRule, current: str | None) -> tuple[Selection, list[str]]:
     """The selection over the listing's tags, and the listed entries that are not tags.
 
     A registry may list anything. An entry that is not a tag by the distribution grammar
@@ -108,9 +109,10 @@ def _fetch_ahead(settings: ConnectionSettings, session: Session, repo: str, tag:
     return _run_tags(registry, repo) if tag is None else _run_digest(registry, repo, tag)
 
 
-def _run_tags(registry: Registry, repo: str) -> list[str]:
-    """The listing of `repo`, from the run cache (listed once per run and connection)."""
-    return registry.session.runs.tags(registry.identity, repo, lambda: registry.list_tags(repo))
+def _run_tags(registry: Registry, repo: str) -> TagList:
+    """The listing of `repo`, from the run cache (listed once per run and connection), as one
+    TagList that every rule of the run selects from."""
+    return registry.session.runs.tags(registry.identity, repo, lambda: TagList(registry.list_tags(repo)))
 
 
 def _run_digest(registry: Registry, repo: str, tag: str) -> str:

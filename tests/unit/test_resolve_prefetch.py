@@ -6,6 +6,7 @@ a few seconds without it."""
 from __future__ import annotations
 
 import threading
+from unittest.mock import patch
 
 import httpx
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from dockerfeed.registry import ConnectionSettings, NotFound, Session
 from dockerfeed.registry.retry import RetryPolicy
 from dockerfeed.resolve import Pin, resolve_image
-from dockerfeed.versions import VersionRule
+from dockerfeed.versions import TagList, VersionRule, select_latest
 from tests.support.recorded import V2
 
 FEED = "https://r.example.com"
@@ -111,3 +112,16 @@ def test_a_read_that_finds_the_listing_cached_asks_for_nothing_ahead() -> None:
     pin = resolve(registry, "1.0.0", session=session)
     assert pin.tag == "1.1.0"
     assert registry.heads == ["1.1.0"]
+
+
+def test_the_resolves_of_one_repository_select_from_one_tag_list() -> None:
+    # Ten ImageVersions of one repository in a run: one listing, read by every rule as the same
+    # TagList, so what selection derives from the tags alone is derived once (versions/taglist.py).
+    registry = Registry()
+    session = registry.session()
+    with patch("dockerfeed.resolve.select_latest", wraps=select_latest) as select:
+        resolve(registry, "1.1.0", session=session)
+        resolve(registry, "1.0.0", session=session)
+    first, second = (call.args[0] for call in select.call_args_list)
+    assert isinstance(first, TagList) and first is second
+    assert list(first) == TAGS

@@ -171,3 +171,22 @@ def test_a_bare_version_is_read_by_nugets_grammar() -> None:
     key = parse_octopus("1.0-myfeature")
     assert key is not None
     assert VersionRange.parse("1.0-myfeature", OCTOPUS).contains(key.key)
+
+
+@pytest.mark.parametrize("strategy", ["octopus", "docker", "semver", "pep440"])
+@pytest.mark.parametrize(
+    ("template", "at"),
+    [
+        ("[{},)", 1), (">={}", 2), ("^{}", 1), ("[1.0,{}.0)", 5), ("1.2 || ~{}", 8), ("{}", 0),
+        ("1.{}-beta*", 2),
+    ],
+)  # fmt: skip
+def test_a_number_longer_than_any_tag_is_refused_with_its_place(
+    strategy: str, template: str, at: int
+) -> None:
+    # Python's int() refuses more than 4,300 digits: without a check here, a ValueError.
+    text = template.format("1" * 5000)
+    with pytest.raises(VersionRuleError) as err:
+        VersionRange.parse(text, STRATEGIES[strategy])
+    assert err.value.position == at
+    assert "5000 digits" in str(err.value) and "128 characters" in str(err.value)

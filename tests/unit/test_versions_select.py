@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dockerfeed.versions import Reason, Selection, VersionRule, select_latest
+from dockerfeed.versions import Reason, Selection, TagList, VersionRule, select_latest
 from dockerfeed.versions import select as select_module
 from dockerfeed.versions.strategies import by_major, run_tiers
 
@@ -453,6 +453,48 @@ def test_grouping_by_major_finds_the_winner_of_a_full_scan(
     assert grouped.winner == (eligible[-1] if eligible else None)
 
 
+@settings(max_examples=300)
+@given(
+    st.lists(_major_tag, max_size=40),
+    st.lists(st.tuples(_long_rules, st.sampled_from([None, "1.25-alpine", "1.0"])), min_size=2, max_size=4),
+)
+def test_rules_sharing_one_tag_list_find_what_each_finds_alone(
+    tags: list[str], picks: list[tuple[dict[str, object], str | None]]
+) -> None:
+    # What one rule's grouping leaves on the TagList is reused by the next, whatever the rule,
+    # the strategy and the current tag: every winner is still that of one full scan.
+    shared = TagList(tags)
+    for kwargs, current in picks:
+        rule = VersionRule.build(**kwargs)  # type: ignore[arg-type]
+        scanned = _select_grouped(tags, rule, current, 10**9)
+        assert _select_grouped(shared, rule, current, 0).winner == scanned.winner, kwargs  # type: ignore[arg-type]
+        assert _select_grouped(shared, rule, current, 0, first_tier=1).winner == scanned.winner, kwargs  # type: ignore[arg-type]
+
+
+def test_rules_sharing_one_tag_list_read_its_lines_once() -> None:
+    # 100 ImageVersions of one repository with 100,000 tags select from one listing: the pass
+    # that groups the tags by their leading numbers is made once per listing and run pattern,
+    # not once per rule (issue 11, point 13).
+    tags = TagList(f"{major}.{minor}.{patch}" for major in range(40) for minor in range(30)
+                   for patch in range(5))
+    assert len(tags) > by_major.BATCH_FROM
+    rules = [
+        VersionRule.build(),
+        VersionRule.build(version_range="[1.0,20.0)", pre_release_tag="^$"),
+        VersionRule.build(version_range="[5,6)"),
+        VersionRule.build(pre_release_tag="^$"),
+    ]
+    with patch.object(by_major, "_read_lines", wraps=by_major._read_lines) as read_lines:
+        winners = [select_latest(tags, rule).winner for rule in rules]
+        assert read_lines.call_count == 1
+        select_latest(tags, VersionRule.build(strategy="semver"))  # another run pattern
+        assert read_lines.call_count == 2
+        select_latest(list(tags), VersionRule.build())  # a plain list keeps nothing
+        assert read_lines.call_count == 3
+    assert [w.tag if w else None for w in winners] == ["39.29.4", "19.29.4", "5.29.4", "39.29.4"]
+    assert select_latest(tags, rules[0]).tags is tags  # the selection reads the list it was given
+
+
 def test_grouping_by_major_on_a_long_realistic_list() -> None:
     rnd = random.Random(7)
     variants = ["", "-alpine", "-slim", "rc1", "-rc.1", "-beta.2", "+build.5"]
@@ -516,6 +558,33 @@ def test_grouping_by_major_on_unusual_tags(tags: list[str], kwargs: dict[str, ob
     assert selection.winner is not None and selection.winner.tag == winner
     tiered = _select_grouped(tags, rule, None, 0, first_tier=1)
     assert tiered.winner == selection.winner
+
+
+@pytest.mark.parametrize("strategy", ["octopus", "docker", "semver", "pep440", "numerical", "alphabetical"])
+@pytest.mark.parametrize(
+    "text", ["1" * 5000 + ".0.0", "1." + "2" * 5000 + ".0", "9" * 4301, "1.0.0-" + "7" * 4400]
+)
+def test_text_longer_than_any_tag_is_no_version_and_no_crash(strategy: str, text: str) -> None:
+    # A registry may list anything; Python's int() refuses more than 4,300 digits. A text longer
+    # than a Docker tag's 128 characters is no version of a strategy that reads numbers
+    # (alphabetical and numerical compare any text, Decimal has no digit limit).
+    selection = select_latest([text, "1.0.0", "7"], VersionRule.build(strategy=strategy))  # type: ignore[arg-type]
+    assert selection.winner is not None
+    data = selection.as_dict()  # the complete pass, explain and every rejection's detail
+    if strategy not in ("alphabetical", "numerical"):
+        assert selection.winner.tag == ("1.0.0" if strategy == "semver" else "7")
+        assert "128 characters" in next(r["detail"] for r in data["rejections"] if r["tag"] == text)  # type: ignore[union-attr,index]
+
+
+@pytest.mark.parametrize(
+    "long", ["0" * 120 + "9.1-" + "a" * 20, "9.1-" + "b" * 130, "9.1-" + "7" * 4400, "v9" + "-x" * 70]
+)
+def test_the_fast_path_refuses_by_length_what_the_exact_parser_refuses(long: str) -> None:
+    # Small numbers, long text: the Octopus fast path must not read what octopus_key refuses.
+    assert len(long) > 128
+    selection = select_latest([long, "2.0"], VersionRule.build())
+    assert selection.winner is not None and selection.winner.tag == "2.0"
+    assert selection.winner == selection.eligible[-1] and len(selection.eligible) == 1
 
 
 def test_empty_version_group_is_unparseable_in_every_path() -> None:

@@ -78,7 +78,9 @@ class RunCache(Memo):
     def __init__(self, ttl: float = LISTING_TTL) -> None:
         super().__init__(ttl)
 
-    def tags(self, connection: ConnectionIdentity, repo: str, compute: Callable[[], list[str]]) -> list[str]:
+    def tags(self, connection: ConnectionIdentity, repo: str, compute: Callable[[], T]) -> T:
+        """The listing of `repo`, as `compute` gives it (resolve.py keeps a TagList: every rule
+        of the run that selects from it shares what selection derives from the tags)."""
         return self.get(("tags", connection, repo), compute)
 
     def digest(self, connection: ConnectionIdentity, repo: str, tag: str, compute: Callable[[], str]) -> str:

@@ -1,6 +1,7 @@
 """Version rules for Docker tags: Octopus versions, ranges, rules, strategies and selection.
 
-Pure functions and frozen values only: no I/O, and nothing else of dockerfeed is imported, so
+Pure functions and frozen values only (a TagList keeps what was derived from its tags, which
+changes no result): no I/O, and nothing else of dockerfeed is imported, so
 `resources/`, `cli.py` and the tests all use exactly the same rules.
 """
 
@@ -10,6 +11,7 @@ from dockerfeed.versions.ranges import VersionRange
 from dockerfeed.versions.rules import DEFAULT_TAG_EXCLUDE, VersionRule, validate_rule
 from dockerfeed.versions.select import Candidate, Reason, Selection, select_latest
 from dockerfeed.versions.strategies import STRATEGIES
+from dockerfeed.versions.taglist import TagList
 
 __all__ = [
     "DEFAULT_TAG_EXCLUDE",
@@ -19,6 +21,7 @@ __all__ = [
     "OctopusVersion",
     "Reason",
     "Selection",
+    "TagList",
     "VersionRange",
     "VersionRule",
     "VersionRuleError",

@@ -18,6 +18,9 @@ MAX_PART = 2**31 - 1
 # A Docker tag has at most 128 characters. Longer text is never a version: the pattern below
 # backtracks quadratically over a long run of digits, and tags are text a registry chooses.
 MAX_TEXT = 128
+# Why such a text is no version, for every strategy that reads numbers (not alphabetical or
+# numerical, which compare any text): also, int() refuses more than 4,300 digits.
+TOO_LONG = f"longer than {MAX_TEXT} characters, which no Docker tag is"
 
 LabelKey: TypeAlias = tuple[tuple[int, int | str], ...]
 # (major, minor, patch, revision, release flag, pre-release labels).

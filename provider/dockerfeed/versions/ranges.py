@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from dockerfeed.versions.errors import VersionRuleError
 from dockerfeed.versions.nuget import nuget_float_minimum, nuget_version
+from dockerfeed.versions.octopus import MAX_TEXT
 from dockerfeed.versions.strategies import SortKey, Strategy
 
 PROPERTY = "versionRange"
@@ -37,6 +38,8 @@ _Bound = tuple[SortKey, bool] | None
 
 _OPERATOR = re.compile(r"\^|~>?|>=|<=|>|<|=")
 _WORD = re.compile(r"[^\s|<>=^~,()\[\]]+")
+# A run of digits no version of a Docker tag can hold (a tag has at most MAX_TEXT characters).
+_LONG_NUMBER = re.compile(f"[0-9]{{{MAX_TEXT + 1},}}")
 _XRANGE = re.compile(r"[vV]?((?:\d+|[xX*])(?:\.(?:\d+|[xX*]))*)(.*)\Z", re.DOTALL)
 _WILDCARDS = ("x", "X", "*")
 _SEMVER_HINTS = frozenset("^~<>=*|")
@@ -150,6 +153,11 @@ class _Parser:
         stripped = self.text.strip()
         if not stripped:
             raise self.fail(0, "the range is empty; leave it unset to accept every version")
+        too_long = _LONG_NUMBER.search(self.text)
+        if too_long is not None:  # and int() refuses more than 4,300 digits
+            digits = too_long.end() - too_long.start()
+            reason = f"a number of {digits} digits, longer than any Docker tag's {MAX_TEXT} characters"
+            raise self.fail(too_long.start(), reason)
         start = self.text.index(stripped[0])
         if stripped[0] in "[(":
             interval = self.interval(start, start + len(stripped))

@@ -31,6 +31,7 @@ from dockerfeed.versions.patterns import (
 )
 from dockerfeed.versions.rules import DEFAULT_TAG_EXCLUDE, EXTRACT_GROUP, VersionRule
 from dockerfeed.versions.strategies import VARIANT, SortKey, by_major
+from dockerfeed.versions.taglist import TagList
 
 
 class Reason(StrEnum):
@@ -380,12 +381,16 @@ def select_latest(
 ) -> Selection:
     """The highest tag that `rule` allows; `current` is the tag pinned now, if any.
 
+    Rules that select from one listing in turn pass it as a TagList: what a long list's
+    grouping reads from the tags alone is then read once (taglist.py).
+
     The docker strategy takes the variant and the count of numbers from `current`. `budget` is
     the seconds each pass may spend matching the user's patterns (default: rule_budget());
     RuleTimeout when they need more, here or from the complete pass behind explain/as_dict.
     """
     seconds = rule_budget() if budget is None else budget
-    tag_tuple = tuple(tags)
+    # A TagList is read as it is: what one rule's selection derived from it serves the next.
+    tag_tuple = tags if isinstance(tags, TagList) else tuple(tags)
     best = _winner(tag_tuple, rule, current, Budget(seconds))
     selection = Selection(
         winner=None, considered=len(tag_tuple), rule=rule, current=current, tags=tag_tuple, budget=seconds

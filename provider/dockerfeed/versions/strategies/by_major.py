@@ -14,6 +14,7 @@ from itertools import chain, compress
 
 from dockerfeed.versions.strategies.keys import SMALL_INTS, Best, Head, SortKey, SpanFilter
 from dockerfeed.versions.strategies.run_tiers import TIER_FROM, tiers
+from dockerfeed.versions.taglist import derived
 
 # Below this many tags one plain pass is cheaper than grouping them first.
 BATCH_FROM = 2048
@@ -74,11 +75,9 @@ def best_by_major(
     n = len(texts)
     if n < BATCH_FROM:
         return scan_best(tags, texts)
-    joined = "\n" + "\n".join(texts)
-    # Octopus reads spaces around the numbers (` 2`, `v 3`), so the leading digits are not the
-    # major there; Docker tags cannot contain spaces, so such a list is rare: scan it all.
-    # A text with a newline in it: the lines of the joined list are not the texts.
-    if " " in joined or joined.count("\n") != n or (irregular is not None and irregular(joined)):
+    # What is read from the texts alone is kept on a TagList for the next rule (taglist.py).
+    joined = derived(texts, ("joined", irregular), lambda: _join(texts, irregular))
+    if joined is None:
         return scan_best(tags, texts)
     if max_number is None and texts is tags:
         # Majors of any size (an odd list of build numbers and dates): the tags whose majors
@@ -99,14 +98,10 @@ def best_by_major(
             )
             if best is not None:
                 return best
-    found_runs = runs.findall(joined)
-    if len(found_runs) != n:  # a strategy's run pattern that skips a line: they no longer line up
+    lines = derived(texts, ("runs", runs), lambda: _read_lines(joined, n, runs))
+    if lines is None:
         return scan_best(tags, texts)
-    distinct = set(found_runs)
-    if max(map(len, distinct)) > _LONGEST_RUN and any(
-        len(number) > _LONGEST_RUN for run in distinct for number in run.split(".")
-    ):
-        return scan_best(tags, texts)  # not tags; int() might refuse their numbers
+    found_runs, distinct = lines
     read_runs = partial(
         _read_runs,
         no_minor=_NO_MINOR if missing_minor == math.inf else int(missing_minor),
@@ -151,6 +146,30 @@ def best_by_major(
     return None
 
 
+def _join(texts: Sequence[str], irregular: Callable[[str], bool] | None) -> str | None:
+    """The newline-led, newline-joined texts, or None when its lines cannot be grouped."""
+    joined = "\n" + "\n".join(texts)
+    # Octopus reads spaces around the numbers (` 2`, `v 3`), so the leading digits are not the
+    # major there; Docker tags cannot contain spaces, so such a list is rare: scan it all.
+    # A text with a newline in it: the lines of the joined list are not the texts.
+    if " " in joined or joined.count("\n") != len(texts) or (irregular is not None and irregular(joined)):
+        return None
+    return joined
+
+
+def _read_lines(joined: str, n: int, runs: re.Pattern[str]) -> tuple[list[str], frozenset[str]] | None:
+    """Each of the `n` lines' run and the distinct runs, or None when they cannot be grouped."""
+    found_runs = runs.findall(joined)
+    if len(found_runs) != n:  # a strategy's run pattern that skips a line: they no longer line up
+        return None
+    distinct = frozenset(found_runs)
+    if max(map(len, distinct)) > _LONGEST_RUN and any(
+        len(number) > _LONGEST_RUN for run in distinct for number in run.split(".")
+    ):
+        return None  # not tags; int() might refuse their numbers
+    return found_runs, distinct
+
+
 # Each line's leading digits, past an optional `v` and leading zeros: their count bounds its major.
 _SIGNIFICANT = re.compile(r"\n[vV]?+0*+([0-9]*+)")
 # About this many texts are sampled to find how many digits the longest majors have.
@@ -179,6 +198,20 @@ def _longest_majors(
     Exact when a winner among them is taken: it has a major of at least `digits` digits, and
     every tag left out has a major of fewer, so a lower key (a `leading_major` key starts with
     the major). `joined` is the newline-led list, one tag per line."""
+    probed = derived(tags, "longest", lambda: _probe_longest(tags, joined))
+    if probed is None:
+        return None
+    found, digits = probed
+    if span_filter is not None and not span_filter(
+        floor_key((10 ** (digits - 1),)), floor_key((10 ** max(map(len, found)),))
+    ):
+        return None  # the range holds no version of so large a major
+    return found
+
+
+def _probe_longest(tags: Sequence[str], joined: str) -> tuple[list[str], int] | None:
+    """`_longest_majors` before the range: the tags whose majors have at least as many digits
+    as the longest in a sample, and that count; None when there are none or they are many."""
     n = len(tags)
     sample = tags[:: max(1, n // _SAMPLE)]
     lengths = list(map(len, _SIGNIFICANT.findall("\n" + "\n".join(sample))))
@@ -188,11 +221,7 @@ def _longest_majors(
     found = _at_least_digits(digits).findall(joined)
     if not found or len(found) == n or len(found) * _PROBE_SHARE > n:
         return None  # none, all (the probe would repeat itself) or many: group them all
-    if span_filter is not None and not span_filter(
-        floor_key((10 ** (digits - 1),)), floor_key((10 ** max(map(len, found)),))
-    ):
-        return None  # the range holds no version of so large a major
-    return found
+    return found, digits
 
 
 def _read_runs(

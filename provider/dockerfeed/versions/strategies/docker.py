@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from itertools import repeat
 
-from dockerfeed.versions.octopus import LATEST, MAX_TEXT, label_key
+from dockerfeed.versions.octopus import LATEST, MAX_TEXT, TOO_LONG, label_key
 from dockerfeed.versions.strategies.base import Strategy
 from dockerfeed.versions.strategies.keys import (
     MISSING,
@@ -127,6 +127,8 @@ class DockerStrategy(OctopusStrategy):
         memo: dict[str, ScanResult] = {}
 
         def scan(text: str) -> ScanResult:
+            if len(text) > MAX_TEXT:
+                return None
             version, _, tag_variant = text.partition("-")
             key = memo.get(version, MISSING)
             if key is MISSING:
@@ -173,6 +175,8 @@ class DockerStrategy(OctopusStrategy):
         }
 
     def why_not(self, text: str) -> str:
+        if len(text) > MAX_TEXT:
+            return TOO_LONG
         if text == LATEST:
             return "'latest' is not a version for the docker strategy"
         if _is_commit(text):

@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from dockerfeed.versions.octopus import MAX_PART, MAX_TEXT, floor_key, octopus_key, parse_octopus, release_key
+from dockerfeed.versions.octopus import (
+    MAX_PART,
+    MAX_TEXT,
+    TOO_LONG,
+    floor_key,
+    octopus_key,
+    parse_octopus,
+    release_key,
+)
 from dockerfeed.versions.strategies.base import Strategy
 from dockerfeed.versions.strategies.keys import Accept, Best, Scanner, ScanResult, SortKey, SpanFilter
 from dockerfeed.versions.strategies.octopus_fast import scan_best
@@ -74,7 +82,7 @@ class OctopusStrategy(Strategy):
 
     def why_not(self, text: str) -> str:
         if len(text) > MAX_TEXT:
-            return f"longer than {MAX_TEXT} characters, which no Docker tag is"
+            return TOO_LONG
         if not text.strip(" "):
             return "blank"
         bad = sorted(set(re.findall(r"[^A-Za-z0-9.\-_\\+ vV]", text)))

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import cast
 
-from dockerfeed.versions.octopus import MAX_PART, LabelKey, label_key, octopus_key
+from dockerfeed.versions.octopus import MAX_PART, MAX_TEXT, LabelKey, label_key, octopus_key
 from dockerfeed.versions.strategies.keys import MISSING, SMALL_INTS, Accept, Best, SortKey, SpanFilter
 
 # Characters a tag's leading numbers are made of (with the optional `v`).
@@ -97,6 +97,8 @@ def scan_best(
             if numbers is None:
                 numbers = heads[head] = _head_numbers(head, span_filter)
         if numbers < best_head:  # also drops _SKIP, the empty tuple
+            continue
+        if len(text) > MAX_TEXT:  # never a version (octopus_key), whatever its parts say
             continue
         if numbers is _EXACT:
             parsed = octopus_key(text)

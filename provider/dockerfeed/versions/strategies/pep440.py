@@ -7,6 +7,7 @@ from typing import cast
 
 from packaging.version import InvalidVersion, Version
 
+from dockerfeed.versions.octopus import MAX_TEXT, TOO_LONG
 from dockerfeed.versions.strategies.base import Strategy
 from dockerfeed.versions.strategies.keys import Head, Scanner, ScanResult, SortKey
 
@@ -51,6 +52,8 @@ class Pep440Strategy(Strategy):
 
     def scanner(self, variant: str | None, current: str | None) -> Scanner:
         def scan(text: str) -> ScanResult:
+            if len(text) > MAX_TEXT:
+                return None
             try:
                 return Version(text)
             except InvalidVersion:
@@ -99,4 +102,6 @@ class Pep440Strategy(Strategy):
         }
 
     def why_not(self, text: str) -> str:
+        if len(text) > MAX_TEXT:
+            return TOO_LONG
         return "not a PEP 440 version"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from dockerfeed.versions.octopus import MAX_TEXT, TOO_LONG
 from dockerfeed.versions.strategies.base import Strategy
 from dockerfeed.versions.strategies.keys import Scanner, ScanResult, SortKey
 
@@ -48,7 +49,7 @@ class SemverStrategy(Strategy):
         match = _SEMVER.match
 
         def scan(text: str) -> ScanResult:
-            m = match(text)
+            m = match(text) if len(text) <= MAX_TEXT else None
             if m is None:
                 return None
             major, minor, patch, prerelease, _ = m.groups()
@@ -104,4 +105,6 @@ class SemverStrategy(Strategy):
         }
 
     def why_not(self, text: str) -> str:
+        if len(text) > MAX_TEXT:
+            return TOO_LONG
         return "not strict semver x.y.z[-pre][+meta] (no leading zeros, exactly three numbers)"

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import cast
 
+from dockerfeed.versions.octopus import MAX_TEXT, TOO_LONG
 from dockerfeed.versions.strategies.by_major import LEADING_RUNS, best_by_major
 from dockerfeed.versions.strategies.keys import (
     VARIANT,
@@ -54,6 +55,9 @@ class Strategy:
     runless_versions = True
     # The sort key of a text is the text itself (alphabetical).
     key_is_text = False
+    # Whether a text longer than any tag (MAX_TEXT) is never a version: every strategy that reads
+    # numbers (numerical and alphabetical compare any text).
+    reads_numbers = False
 
     def head(self, key: SortKey) -> Head:
         """(major, minor) of a key, for `leading_major` strategies (whose keys are tuples of
@@ -215,5 +219,11 @@ class Strategy:
 
     def why_not(self, text: str) -> str:
         """Why a text is not a version of this strategy (for `pick --json`)."""
+        if self.reads_numbers and len(text) > MAX_TEXT:
+            return TOO_LONG
+        return self._why_not(text)
+
+    def _why_not(self, text: str) -> str:
+        """`why_not` for a text of a possible length."""
         return f"not a {self.name} version"
 

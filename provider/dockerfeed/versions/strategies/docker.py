@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from itertools import repeat
 
-from dockerfeed.versions.octopus import LATEST, MAX_TEXT, TOO_LONG, label_key
+from dockerfeed.versions.octopus import LATEST, MAX_TEXT, label_key
 from dockerfeed.versions.strategies.base import Strategy
 from dockerfeed.versions.strategies.keys import (
     MISSING,
@@ -174,9 +174,7 @@ class DockerStrategy(OctopusStrategy):
             "variant": variant,
         }
 
-    def why_not(self, text: str) -> str:
-        if len(text) > MAX_TEXT:
-            return TOO_LONG
+    def _why_not(self, text: str) -> str:
         if text == LATEST:
             return "'latest' is not a version for the docker strategy"
         if _is_commit(text):

@@ -47,5 +47,5 @@ class NumericalStrategy(Strategy):
     def display(self, text: str) -> str:
         return str(Decimal(text)) if _NUMBER.match(text) else text
 
-    def why_not(self, text: str) -> str:
+    def _why_not(self, text: str) -> str:
         return "not a number (use a tagInclude group named 'version' to extract one)"

@@ -7,8 +7,6 @@ from collections.abc import Sequence
 
 from dockerfeed.versions.octopus import (
     MAX_PART,
-    MAX_TEXT,
-    TOO_LONG,
     floor_key,
     octopus_key,
     parse_octopus,
@@ -29,6 +27,7 @@ _OCTOPUS_RUNS = re.compile(
 
 class OctopusStrategy(Strategy):
     name = "octopus"
+    reads_numbers = True
     full_parts = 4
     leading_major = True
     max_number: int | None = MAX_PART
@@ -80,9 +79,7 @@ class OctopusStrategy(Strategy):
         version = parse_octopus(text)
         return version.as_dict() if version else {}
 
-    def why_not(self, text: str) -> str:
-        if len(text) > MAX_TEXT:
-            return TOO_LONG
+    def _why_not(self, text: str) -> str:
         if not text.strip(" "):
             return "blank"
         bad = sorted(set(re.findall(r"[^A-Za-z0-9.\-_\\+ vV]", text)))

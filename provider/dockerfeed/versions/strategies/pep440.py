@@ -7,7 +7,7 @@ from typing import cast
 
 from packaging.version import InvalidVersion, Version
 
-from dockerfeed.versions.octopus import MAX_TEXT, TOO_LONG
+from dockerfeed.versions.octopus import MAX_TEXT
 from dockerfeed.versions.strategies.base import Strategy
 from dockerfeed.versions.strategies.keys import Head, Scanner, ScanResult, SortKey
 
@@ -38,6 +38,7 @@ def _pep440_label(version: Version) -> str:
 
 class Pep440Strategy(Strategy):
     name = "pep440"
+    reads_numbers = True
     full_parts = 3
     max_parts = 4
     # A Version orders by (epoch, release, …): with epoch 0 the release's first two numbers
@@ -101,7 +102,5 @@ class Pep440Strategy(Strategy):
             "local": version.local or "",
         }
 
-    def why_not(self, text: str) -> str:
-        if len(text) > MAX_TEXT:
-            return TOO_LONG
+    def _why_not(self, text: str) -> str:
         return "not a PEP 440 version"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from dockerfeed.versions.octopus import MAX_TEXT, TOO_LONG
+from dockerfeed.versions.octopus import MAX_TEXT
 from dockerfeed.versions.strategies.base import Strategy
 from dockerfeed.versions.strategies.keys import Scanner, ScanResult, SortKey
 
@@ -39,6 +39,7 @@ def _semver_ids(prerelease: str) -> tuple[tuple[int, int | str], ...]:
 
 class SemverStrategy(Strategy):
     name = "semver"
+    reads_numbers = True
     full_parts = 3
     max_parts = 3
     leading_major = True
@@ -104,7 +105,5 @@ class SemverStrategy(Strategy):
             "metadata": metadata or "",
         }
 
-    def why_not(self, text: str) -> str:
-        if len(text) > MAX_TEXT:
-            return TOO_LONG
+    def _why_not(self, text: str) -> str:
         return "not strict semver x.y.z[-pre][+meta] (no leading zeros, exactly three numbers)"

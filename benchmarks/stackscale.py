@@ -122,11 +122,16 @@ def _listings(req: Requests) -> dict[str, int]:
     return counts
 
 
-def _merge_samples(directory: Path) -> dict[str, Any]:
+def _merge_samples(directory: Path) -> dict[str, Any] | None:
+    """The samples of every provider host of one operation, summed; None when no host left a
+    file (one that lived less than the sampler's write interval)."""
     import json
 
+    paths = sorted(directory.glob("samples-*.json"))
+    if not paths:
+        return None
     merged: dict[str, Any] = {"busy": 0, "inclusive": {}, "leaf": {}}
-    for path in directory.glob("samples-*.json"):
+    for path in paths:
         data = json.loads(path.read_text())
         merged["busy"] += data["busy"]
         merged["interval"] = data["interval"]
@@ -283,8 +288,12 @@ def run(repeat: int, log: Callable[[str], None], profile: bool = False) -> Stack
                 elapsed = time.perf_counter() - start
                 if profiled:
                     time.sleep(1.2)
-                    result.samples[op] = _merge_samples(sample_dir) | {"wall": elapsed}
-                    log(f"  stack profiled real {op}: {elapsed:.2f} s")
+                    samples = _merge_samples(sample_dir)
+                    if samples is None:
+                        log(f"  stack profiled real {op}: {elapsed:.2f} s; its provider host left no samples")
+                    else:
+                        result.samples[op] = samples | {"wall": elapsed}
+                        log(f"  stack profiled real {op}: {elapsed:.2f} s")
                     continue
                 result.times.setdefault(f"{kind} {op}", []).append(elapsed)
                 if kind == "real":

@@ -2,9 +2,10 @@
 
 On PYTHONPATH only for profiled stack runs. When DOCKERFEED_BENCH_SAMPLE names a directory and
 this process is `python -m pulumi.dynamic`, a daemon thread samples every thread's stack every
-2 ms and rewrites `<dir>/samples-<pid>.json` once a second (the engine may kill the host without
-running atexit). Only stacks that are busy in a provider call are kept: those with a frame of
-dockerfeed/ or of the dynamic provider's gRPC handlers.
+2 ms and rewrites `<dir>/samples-<pid>.json` every WRITE_EVERY seconds (the engine may kill the
+host without running atexit; a refresh's host may live well under a second). Only stacks that
+are busy in a provider call are kept: those with a frame of dockerfeed/ or of the dynamic
+provider's gRPC handlers.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import os
 import sys
 import threading
 import time
+
+WRITE_EVERY = 0.25
 
 
 def _key(frame: object) -> str:
@@ -52,7 +55,7 @@ def _run(out_dir: str) -> None:
             for k in set(keys):
                 inclusive[k] = inclusive.get(k, 0) + 1
         now = time.monotonic()
-        if now - last > 1.0:
+        if now - last > WRITE_EVERY:
             last = now
             with open(path + ".tmp", "w") as fh:
                 json.dump({"busy": busy, "interval": 0.002, "inclusive": inclusive, "leaf": leaf}, fh)

@@ -81,6 +81,11 @@ def _explain(selection: Selection, invalid: list[str]) -> str:
     return "\n".join(lines)
 
 
+def hints_key(settings: ConnectionSettings) -> str:
+    """The key of a feed's read-ahead hints (registry/readahead.py)."""
+    return ReadAhead.key(settings.address.base_url, settings.username)
+
+
 def _read_ahead(registry: Registry, settings: ConnectionSettings, hints: str, repo: str) -> None:
     """Fetch what the project's last run read from this feed's registry (its hints' key), but
     `repo`, ahead of the reads of this run that will ask for it (once per registry, connection
@@ -95,7 +100,7 @@ def read_ahead_of_feed(settings: ConnectionSettings) -> None:
     """A feed's refresh, which comes before its images': the read-ahead over the connection its
     images asked through in the last run (the feed's own settings with the API version they
     requested; a feed's outputs hold the version it found instead). Nothing without hints."""
-    hints = ReadAhead.key(settings.address.base_url)
+    hints = hints_key(settings)
     requested = default_session().readahead.hints(hints).api_version
     if requested is not None:
         ahead = replace(settings, api_version=requested)
@@ -142,7 +147,7 @@ def resolve_image(
     wanted = Platform.parse(platform) if platform else None
     connection = registry.identity
     session = registry.session
-    hints = ReadAhead.key(registry.address.base_url) if cached else ""
+    hints = hints_key(settings) if cached else ""
     if cached:
         _read_ahead(registry, settings, hints, repo)
     if cached and current is not None and is_tag(current) and not runs.has_tags(connection, repo):
@@ -179,4 +184,4 @@ def resolve_image(
     )
 
 
-__all__ = ["Pin", "RegistryError", "ResolveError", "read_ahead_of_feed", "resolve_image"]
+__all__ = ["Pin", "RegistryError", "ResolveError", "hints_key", "read_ahead_of_feed", "resolve_image"]

@@ -14,7 +14,7 @@ import pytest
 
 from dockerfeed.registry import ConnectionSettings, NotFound, Session
 from dockerfeed.registry.session import set_default_session
-from dockerfeed.resolve import read_ahead_of_feed, resolve_image
+from dockerfeed.resolve import hints_key, read_ahead_of_feed, resolve_image
 from dockerfeed.versions import VersionRule
 from tests.support import images
 from tests.support.servers import RegistryServer
@@ -75,7 +75,7 @@ def test_a_repository_that_is_gone_fails_its_own_read_with_its_own_message(
     last_run = Session()
     resolve_image(settings, kept, RULE, cached=True, session=last_run)
     # A pin of a repository that no longer exists (or never did), as an old run left it.
-    last_run.readahead.pinned(last_run.readahead.key(settings.address.base_url), gone, "1.0.0", "auto")
+    last_run.readahead.pinned(hints_key(settings), gone, "1.0.0", "auto")
 
     run = Session()
     mark = reg.log_path.stat().st_size

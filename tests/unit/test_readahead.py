@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from dockerfeed.registry import readahead
+from dockerfeed.registry import ConnectionSettings, readahead
 from dockerfeed.registry.readahead import MAX_TAGS, ReadAhead
+from dockerfeed.resolve import hints_key
 
 
 class Fetches:
@@ -75,12 +76,24 @@ def test_a_pin_the_hints_lack_is_written_at_once_and_the_next_run_fetches_it_ahe
     assert ("team/a", None) in fetches.wait(5), "another connection fetches into its own cache"
 
 
-def test_hints_are_per_project_and_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hints_are_per_project_registry_and_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PULUMI_PROJECT", "one")
     key_one = ReadAhead.key("https://r.example.com")
     monkeypatch.setenv("PULUMI_PROJECT", "two")
     assert ReadAhead.key("https://r.example.com") != key_one
     assert ReadAhead.key("https://other.example.com") != ReadAhead.key("https://r.example.com")
+    # Two feeds of one registry that sign in as other users may see other repositories: one's
+    # run must not fetch ahead what only the other's can read.
+    assert ReadAhead.key("https://r.example.com", "alice") != ReadAhead.key("https://r.example.com", "bob")
+    assert ReadAhead.key("https://r.example.com", "alice") != ReadAhead.key("https://r.example.com")
+
+
+def test_a_resolve_keeps_its_hints_under_its_feeds_user() -> None:
+    alice = ConnectionSettings("r.example.com", username="alice", password="a-secret")
+    bob = ConnectionSettings("r.example.com", username="bob", password="b-secret")
+    assert hints_key(alice) == ReadAhead.key("https://r.example.com", "alice")
+    assert hints_key(bob) != hints_key(alice)
+    assert hints_key(ConnectionSettings("r.example.com")) == ReadAhead.key("https://r.example.com")
 
 
 def test_once_pins_stop_the_hints_become_this_runs_pins_alone(

@@ -5,11 +5,12 @@ A refresh reads resources one by one in state order, the reads of one repository
 no read says which repositories follow. Each repository's first read waits for its token, its
 listing and its digests while the others queue behind it, so a stack of ten repositories waits
 ten times in turn (docs/design.md, "Read-ahead"). The last run's repositories and pinned tags
-are kept as hints in a small file per project and registry, under the user's cache directory:
-names only, never a credential. A run starts their listings and digests at its first read of
-the registry, into the same run cache the reads use, so every later read finds them there or in
-flight. A hint that is no longer true costs a wasted request, never a wrong answer: the reads
-still decide, and a failed fetch is fetched again by the read that needs it, which reports it.
+are kept as hints in a small file per project, registry and user name, under the user's cache
+directory: names only, never a credential. A run starts their listings and digests at its first
+read of the registry, into the same run cache the reads use, so every later read finds them
+there or in flight. A hint that is no longer true costs a wasted request, never a wrong answer:
+the reads still decide, and a failed fetch is fetched again by the read that needs it, which
+reports it.
 
 Set DOCKERFEED_READAHEAD=0 to turn it off. The hints live in DOCKERFEED_READAHEAD_DIR, else
 `pulumi-dockerfeed/readahead` under $XDG_CACHE_HOME (else ~/.cache).
@@ -29,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-# Hints kept per project and registry: enough for a large stack, small enough to read at once.
+# Hints kept per project, registry and user: enough for a large stack, small enough to read at once.
 MAX_REPOSITORIES = 256
 MAX_TAGS = 32
 WORKERS = 4
@@ -111,10 +112,12 @@ class ReadAhead:
         self._generation = 0  # one more at every clear()
 
     @staticmethod
-    def key(base_url: str) -> str:
-        """The hints' key: the registry, and the Pulumi project the provider runs for."""
+    def key(base_url: str, username: str | None = None) -> str:
+        """The hints' key: the Pulumi project the provider runs for, the registry, and the user
+        its feed signs in as (feeds of one registry with other users may see other
+        repositories). Only the key's hash names the file."""
         project = os.environ.get("PULUMI_PROJECT", "")
-        return hashlib.sha256(f"{project}\n{base_url}".encode()).hexdigest()[:32]
+        return hashlib.sha256(f"{project}\n{base_url}\n{username or ''}".encode()).hexdigest()[:32]
 
     def begin(self, key: str, connection: Hashable, repository: str, fetch: Fetch) -> None:
         """Start fetching the hinted repositories of `key` but `repository`, over `connection`

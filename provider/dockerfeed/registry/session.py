@@ -6,7 +6,7 @@ the retry policy, the credentials each feed resolved to (Docker credential helpe
 registry and session), the run cache of listings and digests, and the read-ahead of a run
 (readahead.py). Every answer is kept under the connection identity (identity.py), so none
 crosses between feeds whose settings differ; the clients are keyed by their transport alone,
-and read-ahead hints, which are names and no answers, by project and registry.
+and read-ahead hints, which are names and no answers, by project, registry and user.
 
 One default session serves the CLI and the providers (`default_session()`), and `reset()`
 forgets all of it in one call. Tests build a Session over a transport of their own

@@ -1,5 +1,6 @@
 """The in-process HTTP servers of the tests (token server, fault and forward proxies) share this
-base: a loopback server on a free port, serving from a daemon thread from creation until `stop`.
+base: a loopback server on a free port, serving from a daemon thread from creation until `stop`,
+listening with the system's backlog.
 
 The standard library's server prints a traceback to ``sys.stderr`` whenever a client hangs up
 on a kept-alive connection. The CLI's connection pool does exactly that on exit, and because
@@ -11,6 +12,7 @@ kept in ``errors`` and written to the real standard error, where pytest shows it
 
 from __future__ import annotations
 
+import socket
 import sys
 import threading
 import traceback
@@ -20,6 +22,10 @@ from typing import Any
 
 class LoopbackHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # The system's limit, as a registry's server listens, not the standard library's 5: a
+    # crowd of clients connecting at once to a slow-to-accept server otherwise loses handshakes
+    # (tests/unit/test_loopback_server.py).
+    request_queue_size = socket.SOMAXCONN
 
     def __init__(self, handler: Any, name: str) -> None:
         super().__init__(("127.0.0.1", 0), handler)

@@ -5,13 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from dockerfeed.versions.octopus import (
-    MAX_PART,
-    floor_key,
-    octopus_key,
-    parse_octopus,
-    release_key,
-)
+from dockerfeed.versions.octopus import MAX_PART, floor_key, octopus_key, parse_octopus, release_key
 from dockerfeed.versions.strategies.base import Strategy
 from dockerfeed.versions.strategies.keys import Accept, Best, Scanner, ScanResult, SortKey, SpanFilter
 from dockerfeed.versions.strategies.octopus_fast import scan_best

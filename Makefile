@@ -20,6 +20,7 @@ unit: bootstrap
 
 lint: bootstrap
 	@.venv/bin/ruff check provider sdk tests scripts benchmarks examples
+	@.venv/bin/ruff format --check --quiet provider sdk tests scripts benchmarks examples
 	@.venv/bin/mypy
 	@$(PY) -m pytest -q -p no:cacheprovider tests/unit/test_import_graph.py  # the layers of docs/design.md
 

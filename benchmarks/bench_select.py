@@ -210,8 +210,10 @@ def main() -> int:
     # Many ImageVersions of one repository select from one listing in a run (resolve.py).
     rules = list(RULES.values())
     apart, shared = (shared_ms(tags, rules, max(3, args.repeat // 3), flag) for flag in (False, True))
-    print(f"{len(rules)} rules in turn over the {len(tags):,} tags: {apart:.1f} ms as a list, "
-          f"{shared:.1f} ms as one TagList (what grouping reads from the tags alone, read once)")
+    print(
+        f"{len(rules)} rules in turn over the {len(tags):,} tags: {apart:.1f} ms as a list, "
+        f"{shared:.1f} ms as one TagList (what grouping reads from the tags alone, read once)"
+    )
     # The worst rule of each strategy, then of all.
     print("worst per strategy: " + ", ".join(f"{k} {v:.1f} ms" for k, v in sorted(worst.items())))
     top = max(worst.values())

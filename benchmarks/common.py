@@ -158,5 +158,3 @@ def fmt_s(seconds: float) -> str:
     if seconds != seconds:  # nan
         return "n/a"
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
-
-

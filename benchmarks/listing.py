@@ -72,7 +72,11 @@ def seed(server: object, sizes: list[int]) -> dict[int, float]:
         start = time.perf_counter()
         tags = realistic_tags(size, seed=size)
         seed_tags_in_storage(
-            server.url, server.storage_dir, repo_for(size), tags, auth=server.push_credentials  # type: ignore[attr-defined]
+            server.url,
+            server.storage_dir,
+            repo_for(size),
+            tags,
+            auth=server.push_credentials,  # type: ignore[attr-defined]
         )
         took[size] = time.perf_counter() - start
     return took
@@ -109,8 +113,14 @@ def clients(host: str, password: str, peers: dict[str, str], home: Path) -> list
         ),
         Client(
             "skopeo",
-            lambda h, r: [peers["SKOPEO"], "list-tags", "--tls-verify=false", "--authfile", str(config),
-                          f"docker://{h}/{r}"],
+            lambda h, r: [
+                peers["SKOPEO"],
+                "list-tags",
+                "--tls-verify=false",
+                "--authfile",
+                str(config),
+                f"docker://{h}/{r}",
+            ],
             base,
             lambda out: len(json.loads(out).get("Tags") or []),
         ),
@@ -118,8 +128,15 @@ def clients(host: str, password: str, peers: dict[str, str], home: Path) -> list
         Client("regctl", lambda h, r: [peers["REGCTL"], "tag", "ls", f"{h}/{r}"], docker_env, lines),
         Client(
             "oras",
-            lambda h, r: [peers["ORAS"], "repo", "tags", "--plain-http", "--registry-config", str(config),
-                          f"{h}/{r}"],
+            lambda h, r: [
+                peers["ORAS"],
+                "repo",
+                "tags",
+                "--plain-http",
+                "--registry-config",
+                str(config),
+                f"{h}/{r}",
+            ],
             base,
             lines,
         ),
@@ -154,7 +171,7 @@ def bench_listing(server: object, cls: list[Client], size: int, repeat: int) -> 
         if c.count(out) != size:
             raise RuntimeError(f"{c.name} listed {c.count(out)} tags of {repo}, expected {size}")
     for rnd in range(repeat):
-        order = cls[rnd % len(cls):] + cls[: rnd % len(cls)]
+        order = cls[rnd % len(cls) :] + cls[: rnd % len(cls)]
         for c in order:
             mark = counter.mark()
             elapsed, out = timed(c.argv(host_of(server), repo), env=c.env)  # type: ignore[attr-defined]
@@ -227,9 +244,23 @@ def profile_tags(server: object, password: str, size: int, out: Path, top: int =
     prof = out.with_suffix(".prof")
     env = {**os.environ, "DOCKERFEED_PASSWORD": password}
     subprocess.run(
-        [str(VENV_BIN / "python"), "-m", "cProfile", "-o", str(prof), "-m", "dockerfeed.cli", "tags",
-         host_of(server), repo_for(size), "-u", USER],
-        env=env, check=True, stdout=subprocess.DEVNULL,
+        [
+            str(VENV_BIN / "python"),
+            "-m",
+            "cProfile",
+            "-o",
+            str(prof),
+            "-m",
+            "dockerfeed.cli",
+            "tags",
+            host_of(server),
+            repo_for(size),
+            "-u",
+            USER,
+        ],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     stats = pstats.Stats(str(prof))
     total = stats.total_tt  # type: ignore[attr-defined]

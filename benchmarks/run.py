@@ -50,6 +50,7 @@ def kinds_text(kinds: dict[str, int]) -> str:
 
 def code_state() -> str:
     """The commit measured, and any provider files that differed from it (work in progress)."""
+
     def git(*a: str) -> str:
         return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
@@ -81,7 +82,9 @@ def selection(repeat: int) -> tuple[str, dict[str, float]]:
     """bench_select.py's output, and the worst median of each strategy's rules (wall ms)."""
     proc = subprocess.run(
         [str(VENV_BIN / "python"), str(ROOT / "benchmarks" / "bench_select.py"), "--repeat", str(repeat)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     m = re.search(r"worst per strategy: (.*)", proc.stdout)
     worst = {k: float(v) for k, v in re.findall(r"(\w+) ([\d.]+) ms", m.group(1))} if m else {}
@@ -89,8 +92,15 @@ def selection(repeat: int) -> tuple[str, dict[str, float]]:
 
 
 def selection_section(out: str, note: str = "") -> list[str]:
-    return ["## (d) Selection over 100,000 tags (benchmarks/bench_select.py)", "",
-            *([note, ""] if note else []), "```", out.strip(), "```", ""]
+    return [
+        "## (d) Selection over 100,000 tags (benchmarks/bench_select.py)",
+        "",
+        *([note, ""] if note else []),
+        "```",
+        out.strip(),
+        "```",
+        "",
+    ]
 
 
 def selection_targets(worst: dict[str, float]) -> list[tuple[str, str, str, str]]:
@@ -106,12 +116,15 @@ def only_select(path: Path) -> int:
     log("selection over 100,000 tags")
     out, worst = selection(7)
     text = path.read_text()
-    note = (f"From a separate run of this section alone (`benchmarks.run --only-select`, "
-            f"{datetime.date.today().isoformat()}, {code_state()}); the other sections come from "
-            "the run above.")
+    note = (
+        f"From a separate run of this section alone (`benchmarks.run --only-select`, "
+        f"{datetime.date.today().isoformat()}, {code_state()}); the other sections come from "
+        "the run above."
+    )
     section = "\n".join(selection_section(out, note))
-    text, n = re.subn(r"## \(d\) Selection.*?(?=\n## )", lambda _m: section.rstrip() + "\n", text, count=1,
-                      flags=re.S)
+    text, n = re.subn(
+        r"## \(d\) Selection.*?(?=\n## )", lambda _m: section.rstrip() + "\n", text, count=1, flags=re.S
+    )
     rows = "\n".join(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in selection_targets(worst))
     text, k = re.subn(r"(\| selection over 100k[^\n]*\n)+", lambda _m: rows + "\n", text, count=1)
     if not (n and k):
@@ -131,8 +144,11 @@ def main() -> int:
     ap.add_argument("--skip", default="", help="comma list of sections to skip: listing,stack,select,start")
     ap.add_argument("--no-profile", action="store_true", help="skip the profiles")
     ap.add_argument("--out", type=Path, default=OUT)
-    ap.add_argument("--only-select", action="store_true",
-                    help="run (d) alone and replace its section and target rows in --out in place")
+    ap.add_argument(
+        "--only-select",
+        action="store_true",
+        help="run (d) alone and replace its section and target rows in --out in place",
+    )
     args = ap.parse_args()
     if args.only_select:
         return only_select(args.out)
@@ -169,8 +185,12 @@ def main() -> int:
     ]
 
     # What users run: byte-compiled sources (the bootstrap compiles them; edits since then too).
-    subprocess.run([str(VENV_BIN / "python"), "-m", "compileall", "-q", "provider", "sdk/python"],
-                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(VENV_BIN / "python"), "-m", "compileall", "-q", "provider", "sdk/python"],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     password = secrets.token_urlsafe(16)
     prof_rows: list[str] = []
     if "listing" not in skip:
@@ -235,12 +255,19 @@ def main() -> int:
                     verdict = met(t_ratio <= 1.0)
                     if t_ratio > 1.0 and floor > res.med_time(best_t):
                         verdict += f" (floor {fmt_s(floor)} > {best_t}: out of reach in Python)"
-                    targets.append((f"listing {size:,}: wall ≤ best peer", measured, f"{t_ratio:.2f}{X}",
-                                    verdict))
+                    targets.append(
+                        (f"listing {size:,}: wall ≤ best peer", measured, f"{t_ratio:.2f}{X}", verdict)
+                    )
                     ours_n = res.med_requests("dockerfeed")
                     measured = f"{ours_n:.0f} vs {best_n} {res.med_requests(best_n):.0f}"
-                    targets.append((f"listing {size:,}: requests ≤ best peer", measured, f"{n_ratio:.2f}{X}",
-                                    met(n_ratio <= 1.0)))
+                    targets.append(
+                        (
+                            f"listing {size:,}: requests ≤ best peer",
+                            measured,
+                            f"{n_ratio:.2f}{X}",
+                            met(n_ratio <= 1.0),
+                        )
+                    )
 
             md += [
                 "## (b) Resolve cost (requests)",
@@ -263,10 +290,22 @@ def main() -> int:
                     f"{fmt_s(rr.cold_s)} / {fmt_s(rr.warm_s)} |"
                 )
                 # The ideal assumes pages of 1000; a listing without `n` can beat it (≤ is met).
-                targets.append((f"resolve {size:,}: cold ≤ ideal", f"{rr.cold.total} vs {rr.ideal_cold}",
-                                r(rr.cold.total, rr.ideal_cold), met(rr.cold.total <= rr.ideal_cold)))
-                targets.append((f"resolve {size:,}: warm ≤ ideal", f"{rr.warm.total} vs {rr.ideal_warm}",
-                                r(rr.warm.total, rr.ideal_warm), met(rr.warm.total <= rr.ideal_warm)))
+                targets.append(
+                    (
+                        f"resolve {size:,}: cold ≤ ideal",
+                        f"{rr.cold.total} vs {rr.ideal_cold}",
+                        r(rr.cold.total, rr.ideal_cold),
+                        met(rr.cold.total <= rr.ideal_cold),
+                    )
+                )
+                targets.append(
+                    (
+                        f"resolve {size:,}: warm ≤ ideal",
+                        f"{rr.warm.total} vs {rr.ideal_warm}",
+                        r(rr.warm.total, rr.ideal_warm),
+                        met(rr.warm.total <= rr.ideal_warm),
+                    )
+                )
             md.append("")
             if not args.no_profile:
                 log(f"profiling dockerfeed tags at {max(sizes):,}")
@@ -302,14 +341,28 @@ def main() -> int:
             secret_floor = stack_res.med(f"noop+secret {op}")
             per_repo = sorted(set(stack_res.listings.get(op, {}).values())) or [0]
             req = stack_res.requests[op]
-            md.append(f"| `pulumi {op}` | {fmt_s(real)} | {fmt_s(floor)} | {r(real, floor)} | "
-                      f"{fmt_s(secret_floor)} | {r(real, secret_floor)} | "
-                      f"{req.total}: {kinds_text(req.kinds())} | {'/'.join(map(str, per_repo))} "
-                      f"({len(stack_res.listings.get(op, {}))} repositories) |")
-            targets.append((f"stack {op} ≤ 1.3{X} floor", f"{fmt_s(real)} vs {fmt_s(floor)}",
-                            r(real, floor), met(real <= 1.3 * floor)))
-            targets.append((f"stack {op}: one listing per repository", f"{'/'.join(map(str, per_repo))}",
-                            "", met(per_repo == [1] and len(stack_res.listings.get(op, {})) == 10)))
+            md.append(
+                f"| `pulumi {op}` | {fmt_s(real)} | {fmt_s(floor)} | {r(real, floor)} | "
+                f"{fmt_s(secret_floor)} | {r(real, secret_floor)} | "
+                f"{req.total}: {kinds_text(req.kinds())} | {'/'.join(map(str, per_repo))} "
+                f"({len(stack_res.listings.get(op, {}))} repositories) |"
+            )
+            targets.append(
+                (
+                    f"stack {op} ≤ 1.3{X} floor",
+                    f"{fmt_s(real)} vs {fmt_s(floor)}",
+                    r(real, floor),
+                    met(real <= 1.3 * floor),
+                )
+            )
+            targets.append(
+                (
+                    f"stack {op}: one listing per repository",
+                    f"{'/'.join(map(str, per_repo))}",
+                    "",
+                    met(per_repo == [1] and len(stack_res.listings.get(op, {})) == 10),
+                )
+            )
         md += [
             "",
             "The provider work of one refresh without the engine (benchmarks/stackscale.py",
@@ -317,7 +370,7 @@ def main() -> int:
             "(no connection, token or cache), on a pool of 4 threads as Pulumi's Python",
             "dynamic-provider host serves them (`ThreadPoolExecutor(max_workers=4)` in",
             "`pulumi/dynamic/__main__.py`), on 16 threads for comparison, with read-ahead",
-            "(docs/design.md, \"Read-ahead\"), and on 4 threads with "
+            '(docs/design.md, "Read-ahead"), and on 4 threads with '
             f"{stackscale.REPLAY_LATENCY * 1000:.0f} ms added to every request (a registry nearby), "
             "without and with read-ahead: "
             + "; ".join(f"{label} {fmt_s(t)}" for label, t in stack_res.replay.items())
@@ -345,8 +398,14 @@ def main() -> int:
     if prof_rows or (stack_res and stack_res.samples):
         md += ["## Profiles", ""]
     if prof_rows:
-        md += [f"`dockerfeed tags` at {max(sizes):,} tags under cProfile ({prof_rows[0]}), top by own time:",
-               "", "| own s | cumulative s | calls | function |", "|---|---|---|---|", *prof_rows[1:], ""]
+        md += [
+            f"`dockerfeed tags` at {max(sizes):,} tags under cProfile ({prof_rows[0]}), top by own time:",
+            "",
+            "| own s | cumulative s | calls | function |",
+            "|---|---|---|---|",
+            *prof_rows[1:],
+            "",
+        ]
     if stack_res and stack_res.samples:
         for op, data in stack_res.samples.items():
             busy_s = data["busy"] * data["interval"]

@@ -64,8 +64,9 @@ def real_program(feeds: list[tuple[str, str]], rules: dict[str, list[dict[str, A
         from pulumi_dockerfeed import DockerFeed, ImageVersion
 
         for f, (host, password) in enumerate(feeds):
-            feed = DockerFeed(f"feed{f}", feed_uri=host, username="bench",
-                              password=pulumi.Output.secret(password))
+            feed = DockerFeed(
+                f"feed{f}", feed_uri=host, username="bench", password=pulumi.Output.secret(password)
+            )
             for r in range(REPOS_PER_FEED):
                 repo = repo_name(f, r)
                 for i, rule in enumerate(rules[repo]):
@@ -257,7 +258,7 @@ def run(repeat: int, log: Callable[[str], None], profile: bool = False) -> Stack
             "noop+secret": noop_program(secret_per_image=True),
         }
         kinds = list(programs)
-        rounds = [(rnd, kind) for rnd in range(repeat) for kind in kinds[rnd % 3:] + kinds[: rnd % 3]]
+        rounds = [(rnd, kind) for rnd in range(repeat) for kind in kinds[rnd % 3 :] + kinds[: rnd % 3]]
         if profile:
             rounds.append((repeat, "profiled"))
         for rnd, kind in rounds:

@@ -475,8 +475,9 @@ def test_rules_sharing_one_tag_list_read_its_lines_once() -> None:
     # 100 ImageVersions of one repository with 100,000 tags select from one listing: the pass
     # that groups the tags by their leading numbers is made once per listing and run pattern,
     # not once per rule (issue 11, point 13).
-    tags = TagList(f"{major}.{minor}.{patch}" for major in range(40) for minor in range(30)
-                   for patch in range(5))
+    tags = TagList(
+        f"{major}.{minor}.{patch}" for major in range(40) for minor in range(30) for patch in range(5)
+    )
     assert len(tags) > by_major.BATCH_FROM
     rules = [
         VersionRule.build(),

@@ -21,9 +21,7 @@ DEFAULT_STRATEGY = "octopus"
 # (`sha256-<hex>.sig`, `.att`, `.sbom`, any case), and registries without the OCI 1.1 referrers
 # API keep referrers under the fallback tag `<alg>-<hex>` (`sha256-<64 hex>`, `sha512-<128
 # hex>`); none is something to deploy (Flux excludes `.sig` by default for the same reason).
-DEFAULT_TAG_EXCLUDE = (
-    r"^sha(?:256-[0-9A-Fa-f]{64}|512-[0-9A-Fa-f]{128})(?:\.(?i:sig|att|sbom))?$",
-)
+DEFAULT_TAG_EXCLUDE = (r"^sha(?:256-[0-9A-Fa-f]{64}|512-[0-9A-Fa-f]{128})(?:\.(?i:sig|att|sbom))?$",)
 EXTRACT_GROUP = "version"
 _compile = UserPattern.compile
 

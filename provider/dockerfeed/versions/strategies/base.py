@@ -226,4 +226,3 @@ class Strategy:
     def _why_not(self, text: str) -> str:
         """`why_not` for a text of a possible length."""
         return f"not a {self.name} version"
-

@@ -116,9 +116,7 @@ class DockerStrategy(OctopusStrategy):
         # per-tag scan. `1.0-alpine` has variant `alpine`, `1.0-` the empty one, as `1.0` has.
         wanted, _ = self._wanted(variant, current)
         suffix = "-?" if not wanted else "-" + re.escape(wanted)
-        return re.compile(
-            r"\nv?+(?:([0-9]++(?:\.[0-9]++)?+)(?=[^\n-]*+" + suffix + r"(?:\n|\Z)))?+"
-        )
+        return re.compile(r"\nv?+(?:([0-9]++(?:\.[0-9]++)?+)(?=[^\n-]*+" + suffix + r"(?:\n|\Z)))?+")
 
     def scanner(self, variant: str | None, current: str | None) -> Scanner:
         wanted_variant, wanted_parts = self._wanted(variant, current)

@@ -1,6 +1,7 @@
 """The in-process HTTP servers of the tests (token server, fault and forward proxies) share this
 base: a loopback server on a free port, serving from a daemon thread from creation until `stop`,
-listening with the system's backlog.
+listening with the system's backlog and sending without Nagle's delay, as a registry's server
+does (tests/unit/test_loopback_server.py).
 
 The standard library's server prints a traceback to ``sys.stderr`` whenever a client hangs up
 on a kept-alive connection. The CLI's connection pool does exactly that on exit, and because
@@ -26,6 +27,13 @@ class LoopbackHTTPServer(ThreadingHTTPServer):
     # crowd of clients connecting at once to a slow-to-accept server otherwise loses handshakes
     # (tests/unit/test_loopback_server.py).
     request_queue_size = socket.SOMAXCONN
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        # TCP_NODELAY, as Go's servers set it: an answer's headers and body go in two sends, and
+        # with Nagle's algorithm the body waits up to 40 ms for the client's delayed ACK.
+        connection, address = super().get_request()
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return connection, address
 
     def __init__(self, handler: Any, name: str) -> None:
         super().__init__(("127.0.0.1", 0), handler)

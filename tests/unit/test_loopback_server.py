@@ -17,9 +17,9 @@ provider meets, set TCP_NODELAY on the connections they accept.
 
 from __future__ import annotations
 
+import http.client
 import socket
 import struct
-import urllib.request
 from http.server import BaseHTTPRequestHandler
 
 from tests.support.httpd import LoopbackHTTPServer
@@ -56,7 +56,11 @@ class _ReportsNoDelay(BaseHTTPRequestHandler):
 def test_a_loopback_server_sends_without_waiting_for_acknowledgements() -> None:
     server = LoopbackHTTPServer(_ReportsNoDelay, "nodelay-test")
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/", timeout=10) as answer:
-            assert answer.read() != b"0"
+        client = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        try:
+            client.request("GET", "/")
+            assert client.getresponse().read() != b"0"
+        finally:
+            client.close()
     finally:
         server.stop()

@@ -1,7 +1,7 @@
-"""The in-process HTTP servers of the tests (token server, fault and forward proxies) share this
-base: a loopback server on a free port, serving from a daemon thread from creation until `stop`,
-listening with the system's backlog and sending without Nagle's delay, as a registry's server
-does (tests/unit/test_loopback_server.py).
+"""The in-process HTTP servers of the tests (token server, fault and forward proxies, the cloud
+endpoints of cloud.py) share this base: a loopback server on a free port, serving from a daemon
+thread from creation until `stop`, listening with the system's backlog and sending without
+Nagle's delay, as a registry's server does (tests/unit/test_loopback_server.py).
 
 The standard library's server prints a traceback to ``sys.stderr`` whenever a client hangs up
 on a kept-alive connection. The CLI's connection pool does exactly that on exit, and because
@@ -28,13 +28,6 @@ class LoopbackHTTPServer(ThreadingHTTPServer):
     # (tests/unit/test_loopback_server.py).
     request_queue_size = socket.SOMAXCONN
 
-    def get_request(self) -> tuple[socket.socket, Any]:
-        # TCP_NODELAY, as Go's servers set it: an answer's headers and body go in two sends, and
-        # with Nagle's algorithm the body waits up to 40 ms for the client's delayed ACK.
-        connection, address = super().get_request()
-        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return connection, address
-
     def __init__(self, handler: Any, name: str) -> None:
         super().__init__(("127.0.0.1", 0), handler)
         self.errors: list[BaseException] = []
@@ -50,6 +43,13 @@ class LoopbackHTTPServer(ThreadingHTTPServer):
         self.shutdown()
         self.server_close()
         self._thread.join(timeout=5)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        # TCP_NODELAY, as Go's servers set it: an answer's headers and body go in two sends, and
+        # with Nagle's algorithm the body waits up to 40 ms for the client's delayed ACK.
+        connection, address = super().get_request()
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return connection, address
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         error = sys.exc_info()[1]

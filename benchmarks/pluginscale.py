@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -26,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import stackscale
-from benchmarks.bench_select import realistic_tags
 from benchmarks.common import ROOT, median
 
 PLUGIN = Path(sys.executable).parent / "pulumi-resource-dockerfeed"
@@ -107,10 +105,6 @@ def native_noop_program() -> Callable[[], None]:
 
 
 def run(repeat: int, startup_repeat: int, log: Callable[[str], None]) -> dict[str, float]:
-    from benchmarks.listing import registry
-    from tests.support.images import seed_tags_in_storage
-    from tests.support.stack import stack
-
     results: dict[str, float] = {}
     work_root = Path(tempfile.mkdtemp(prefix="dockerfeed-bench-plugin-"))
     bin_dir = work_root / "bin"
@@ -121,55 +115,12 @@ def run(repeat: int, startup_repeat: int, log: Callable[[str], None]) -> dict[st
     results["startup floor"] = startup([str(bin_dir / "pulumi-resource-dockerfeednoop")], startup_repeat, env)
     log(f"  start-up: plugin {results['startup plugin']:.3f} s, floor {results['startup floor']:.3f} s")
 
-    passwords = [secrets.token_urlsafe(12) for _ in range(stackscale.FEEDS)]
-    servers = [registry(pw) for pw in passwords]
     try:
-        for s in servers:
-            s.start()
-        rules: dict[str, list[dict[str, Any]]] = {}
-        for f, s in enumerate(servers):
-            for r in range(stackscale.REPOS_PER_FEED):
-                repo = stackscale.repo_name(f, r)
-                tags = realistic_tags(stackscale.TAGS_PER_REPO, seed=100 * f + r)
-                seed_tags_in_storage(s.url, s.storage_dir, repo, tags, auth=s.push_credentials)
-                rules[repo] = stackscale.plan(tags)
-        feeds = [(f"localhost:{s.port}", pw) for s, pw in zip(servers, passwords, strict=True)]
-        programs = {
-            "dynamic": stackscale.real_program(feeds, rules),
-            "dynamic floor": stackscale.noop_program(secret_per_image=True),
-            "plugin": native_program(feeds, rules),
-            "plugin floor": native_noop_program(),
-        }
-        times: dict[str, list[float]] = {}
-        kinds = list(programs)
-        for rnd in range(repeat):
-            for kind in kinds[rnd % 4 :] + kinds[: rnd % 4]:
-                work = work_root / f"{kind.replace(' ', '-')}-{rnd}"
-                st = stack(work, programs[kind], project=f"bench-{kind.replace(' ', '-')}", name="bench")
-                st.workspace.env_vars["PYTHONPATH"] = str(ROOT)
-                # The plugins from PATH (ambient), as `pip install` leaves them.
-                st.workspace.env_vars["PATH"] = f"{bin_dir}{os.pathsep}{st.workspace.env_vars['PATH']}"
-                for op in ("up", "refresh"):
-                    start = time.perf_counter()
-                    if op == "up":
-                        up = st.up(on_output=lambda _line: None)
-                        created = (up.summary.resource_changes or {}).get("create", 0)
-                        if created < 102:
-                            raise RuntimeError(f"{kind} up created {created} of 102")
-                    else:
-                        st.refresh(on_output=lambda _line: None)
-                    elapsed = time.perf_counter() - start
-                    times.setdefault(f"{kind} {op}", []).append(elapsed)
-                    log(f"  {kind} {op} round {rnd + 1}: {elapsed:.2f} s")
-                st.destroy(on_output=lambda _line: None)
-                shutil.rmtree(work, ignore_errors=True)
-        results.update({k: median(v) for k, v in times.items()})
+        with stackscale.seeded_registries() as (_servers, feeds, rules):
+            times = _rounds(feeds, rules, work_root, bin_dir, repeat, log)
     finally:
-        for s in servers:
-            s.stop()
-            if s.token_server is not None:
-                s.token_server.stop()
         shutil.rmtree(work_root, ignore_errors=True)
+    results.update({k: median(v) for k, v in times.items()})
     for op in ("up", "refresh"):
         plugin, dynamic = results[f"plugin {op}"], results[f"dynamic {op}"]
         results[f"{op}: plugin / dynamic"] = plugin / dynamic
@@ -177,6 +128,49 @@ def run(repeat: int, startup_repeat: int, log: Callable[[str], None]) -> dict[st
         results[f"{op}: dynamic / dynamic floor"] = dynamic / results[f"dynamic floor {op}"]
     results["startup: plugin / floor"] = results["startup plugin"] / results["startup floor"]
     return results
+
+
+def _rounds(
+    feeds: list[tuple[str, str]],
+    rules: dict[str, list[dict[str, Any]]],
+    work_root: Path,
+    bin_dir: Path,
+    repeat: int,
+    log: Callable[[str], None],
+) -> dict[str, list[float]]:
+    """The four stacks' `up` and `refresh`, in rounds that rotate their order."""
+    from tests.support.stack import stack
+
+    programs = {
+        "dynamic": stackscale.real_program(feeds, rules),
+        "dynamic floor": stackscale.noop_program(secret_per_image=True),
+        "plugin": native_program(feeds, rules),
+        "plugin floor": native_noop_program(),
+    }
+    times: dict[str, list[float]] = {}
+    kinds = list(programs)
+    for rnd in range(repeat):
+        for kind in kinds[rnd % 4 :] + kinds[: rnd % 4]:
+            work = work_root / f"{kind.replace(' ', '-')}-{rnd}"
+            st = stack(work, programs[kind], project=f"bench-{kind.replace(' ', '-')}", name="bench")
+            st.workspace.env_vars["PYTHONPATH"] = str(ROOT)
+            # The plugins from PATH (ambient), as `pip install` leaves them.
+            st.workspace.env_vars["PATH"] = f"{bin_dir}{os.pathsep}{st.workspace.env_vars['PATH']}"
+            for op in ("up", "refresh"):
+                start = time.perf_counter()
+                if op == "up":
+                    up = st.up(on_output=lambda _line: None)
+                    created = (up.summary.resource_changes or {}).get("create", 0)
+                    if created < 102:
+                        raise RuntimeError(f"{kind} up created {created} of 102")
+                else:
+                    st.refresh(on_output=lambda _line: None)
+                elapsed = time.perf_counter() - start
+                times.setdefault(f"{kind} {op}", []).append(elapsed)
+                log(f"  {kind} {op} round {rnd + 1}: {elapsed:.2f} s")
+            st.destroy(on_output=lambda _line: None)
+            shutil.rmtree(work, ignore_errors=True)
+    return times
 
 
 OUT = ROOT / "docs" / "benchmarks-plugin.md"

@@ -13,7 +13,8 @@ import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,33 @@ def plan(tags: list[str]) -> list[dict[str, Any]]:
         built = VersionRule.build(**rule)
         out.append(rule if select_latest(tags, built).winner else {})
     return out
+
+
+@contextmanager
+def seeded_registries() -> Iterator[tuple[list[Any], list[tuple[str, str]], dict[str, list[dict[str, Any]]]]]:
+    """The bench's two registries, started and seeded: the servers, the feeds (address and
+    password) and each repository's rules (`plan`); the servers stop on exit."""
+    from benchmarks.listing import registry
+    from tests.support.images import seed_tags_in_storage
+
+    passwords = [secrets.token_urlsafe(12) for _ in range(FEEDS)]
+    servers = [registry(pw) for pw in passwords]
+    try:
+        for s in servers:
+            s.start()
+        rules: dict[str, list[dict[str, Any]]] = {}
+        for f, s in enumerate(servers):
+            for r in range(REPOS_PER_FEED):
+                repo = repo_name(f, r)
+                tags = realistic_tags(TAGS_PER_REPO, seed=100 * f + r)
+                seed_tags_in_storage(s.url, s.storage_dir, repo, tags, auth=s.push_credentials)
+                rules[repo] = plan(tags)
+        yield servers, [(f"localhost:{s.port}", pw) for s, pw in zip(servers, passwords, strict=True)], rules
+    finally:
+        for s in servers:
+            s.stop()
+            if s.token_server is not None:
+                s.token_server.stop()
 
 
 def real_program(feeds: list[tuple[str, str]], rules: dict[str, list[dict[str, Any]]]) -> Callable[[], None]:
@@ -232,25 +260,14 @@ def _camel(name: str) -> str:
 
 
 def run(repeat: int, log: Callable[[str], None], profile: bool = False) -> StackResult:
-    from benchmarks.listing import registry
-    from tests.support.images import seed_tags_in_storage
     from tests.support.stack import stack
 
     result = StackResult(resources=FEEDS * (1 + REPOS_PER_FEED * IMAGES_PER_REPO))
-    passwords = [secrets.token_urlsafe(12) for _ in range(FEEDS)]
-    servers = [registry(pw) for pw in passwords]
-    work_root = Path(tempfile.mkdtemp(prefix="dockerfeed-bench-stack-"))
-    try:
-        for s in servers:
-            s.start()
-        rules: dict[str, list[dict[str, Any]]] = {}
-        for f, s in enumerate(servers):
-            for r in range(REPOS_PER_FEED):
-                repo = repo_name(f, r)
-                tags = realistic_tags(TAGS_PER_REPO, seed=100 * f + r)
-                seed_tags_in_storage(s.url, s.storage_dir, repo, tags, auth=s.push_credentials)
-                rules[repo] = plan(tags)
-        feeds = [(f"localhost:{s.port}", pw) for s, pw in zip(servers, passwords, strict=True)]
+    with (
+        seeded_registries() as (servers, feeds, rules),
+        tempfile.TemporaryDirectory(prefix="dockerfeed-bench-stack-", ignore_cleanup_errors=True) as tmp,
+    ):
+        work_root = Path(tmp)
         counter = RequestCounter(*servers)
         programs = {
             "real": real_program(feeds, rules),
@@ -305,10 +322,4 @@ def run(repeat: int, log: Callable[[str], None], profile: bool = False) -> Stack
             st.destroy(on_output=lambda _line: None)
             shutil.rmtree(work, ignore_errors=True)
         result.replay = replay_refresh(feeds, rules, repeat=max(repeat, 3))
-    finally:
-        for s in servers:
-            s.stop()
-            if s.token_server is not None:
-                s.token_server.stop()
-        shutil.rmtree(work_root, ignore_errors=True)
     return result

@@ -92,7 +92,11 @@ def _read_ahead(registry: Registry, settings: ConnectionSettings, hints: str, re
     and process; docs/design.md, "Read-ahead")."""
     session = registry.session
     session.readahead.begin(
-        hints, registry.identity, repo, lambda r, t: _fetch_ahead(settings, session, r, t)
+        hints,
+        registry.identity,
+        repo,
+        lambda r, t: _fetch_ahead(settings, session, r, t),
+        lambda repos: Registry(settings, session).fetch_pull_tokens(repos),
     )
 
 

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import pytest
 
-from dockerfeed.registry import ConnectionSettings, NotFound, Session
+from dockerfeed.registry import ConnectionSettings, NotFound, RegistryError, Session
 from dockerfeed.registry.session import set_default_session
 from dockerfeed.resolve import hints_key, read_ahead_of_feed, resolve_image
 from dockerfeed.versions import VersionRule
@@ -106,3 +106,59 @@ def test_a_feeds_refresh_reads_ahead_over_the_connection_its_images_use(
         assert requests_for(reg, mark, repo) == [], "the image's read found what the feed's fetched"
     finally:
         set_default_session(previous).reset()
+
+
+def test_the_last_runs_repositories_share_one_token_request(
+    registry_v3_token: RegistryServer, unique_repo: Callable[[str], str]
+) -> None:
+    """One token for every hinted repository (one `scope` each), not one token request per
+    repository: each of those is a round trip to the token service before its listing."""
+    reg, settings = registry_v3_token, settings_for(registry_v3_token)
+    assert reg.token_server is not None
+    first, *others = [unique_repo("demo") for _ in range(4)]
+    for repo in (first, *others):
+        images.seed_tags(reg.url, repo, ["1.0.0"], auth=reg.push_credentials)
+    last_run = Session()
+    for repo in (first, *others):
+        resolve_image(settings, repo, RULE, cached=True, session=last_run)
+
+    run = Session()
+    asked = len(reg.token_server.requests)
+    mark = reg.log_path.stat().st_size
+    resolve_image(settings, first, RULE, current="1.0.0", cached=True, session=run)
+    wait_for(lambda: all(len(requests_for(reg, mark, r)) >= 2 for r in others))
+    tokens = reg.token_server.requests[asked:]
+    # The read's own token, and one for every other repository the hints hold (other tests'
+    # runs of this registry and user too).
+    assert len(tokens) == 2, tokens
+    assert {f"repository:{r}:pull" for r in others} <= set(max(tokens, key=lambda t: len(t.scopes)).scopes)
+    for repo in others:
+        mark = reg.log_path.stat().st_size
+        resolve_image(settings, repo, RULE, current="1.0.0", cached=True, session=run)
+        assert requests_for(reg, mark, repo) == []
+    assert len(reg.token_server.requests) == asked + 2
+
+
+def test_a_shared_token_that_does_not_cover_a_repository_is_replaced_by_its_own(
+    registry_v3_token: RegistryServer, unique_repo: Callable[[str], str]
+) -> None:
+    """The token service grants what it may: a repository left out of the shared token gets the
+    usual token request of its own on its first 401, and its read its usual message."""
+    reg, settings = registry_v3_token, settings_for(registry_v3_token)
+    kept = unique_repo("demo")
+    images.seed_tags(reg.url, kept, ["1.0.0"], auth=reg.push_credentials)
+    other = unique_repo("demo")
+    images.seed_tags(reg.url, other, ["1.0.0"], auth=reg.push_credentials)
+    last_run = Session()
+    for repo in (kept, other):
+        resolve_image(settings, repo, RULE, cached=True, session=last_run)
+    # A hint the user may not pull (outside demo/*), as a run signed in otherwise left it.
+    last_run.readahead.pinned(hints_key(settings), "private/app", "1.0.0", "auto")
+
+    run = Session()
+    mark = reg.log_path.stat().st_size
+    resolve_image(settings, kept, RULE, cached=True, session=run)
+    wait_for(lambda: any("/tags/list" in r for r in requests_for(reg, mark, "private/app")))
+    assert resolve_image(settings, other, RULE, cached=True, session=run).tag == "1.0.0"
+    with pytest.raises(RegistryError, match="private/app"):
+        resolve_image(settings, "private/app", RULE, cached=True, session=run)

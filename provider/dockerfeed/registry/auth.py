@@ -8,7 +8,7 @@ learns and fetches is kept in the session's HostStates and TokenCache, not here.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 
 import httpx
 
@@ -20,6 +20,10 @@ from dockerfeed.registry.failures import who
 from dockerfeed.registry.hosts import HostAuthState, HostStates
 from dockerfeed.registry.identity import ConnectionIdentity
 from dockerfeed.registry.tokens import TokenCache
+
+# Scopes asked for in one token request at most: 16 repositories keep its URL well under the
+# 8 KiB that servers and proxies commonly accept.
+SHARED_SCOPES = 16
 
 
 class RegistryAuth(httpx.Auth):
@@ -84,6 +88,18 @@ class RegistryAuth(httpx.Auth):
     def fetch_token(self, state: HostAuthState, scopes: tuple[str, ...]) -> str:
         """Ask the token service of `state` for a token for `scopes` (validation does)."""
         return self.bearer(state).fetch(scopes)
+
+    def share_tokens(self, scopes: Sequence[str]) -> None:
+        """Fetch the tokens of `scopes` that are not cached, one token request for up to
+        SHARED_SCOPES of them (a read-ahead's repositories). Nothing unless the registry is known
+        to use Bearer tokens."""
+        state = self.hosts.get(self.identity)
+        if state is None or state.scheme != "bearer" or not state.realm:
+            return
+        bearer = self.bearer(state)
+        missing = [s for s in dict.fromkeys(scopes) if self.tokens.get(bearer.key((s,))) is None]
+        for at in range(0, len(missing), SHARED_SCOPES):
+            bearer.fetch_shared(tuple(missing[at : at + SHARED_SCOPES]))
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         scopes = scopes_of(request)

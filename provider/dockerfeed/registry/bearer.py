@@ -104,6 +104,16 @@ class BearerAuth(httpx.Auth):
             assert token is not None
         return token
 
+    def fetch_shared(self, scopes: tuple[str, ...]) -> None:
+        """One token request for all of `scopes`, its token kept under each of them alone too.
+
+        Whatever the service did not grant, the registry refuses with a 401, and the request's
+        own flow then fetches a token for its scopes alone (RegistryAuth._renew).
+        """
+        whole = tuple(sorted(set(scopes)))
+        self.fetch(whole)
+        self.tokens.share(self.key(whole), [self.key((s,)) for s in whole])
+
     def token_request(self, scopes: tuple[str, ...], *, force_get: bool = False) -> httpx.Request:
         """The request for a token: OAuth2 POST for an identity token, else the Docker GET."""
         realm = self.state.realm or ""

@@ -6,7 +6,7 @@ catalog) over a `Connection`; this module only puts them together (docs/design.m
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from dockerfeed.registry import catalog as _catalog
@@ -49,6 +49,11 @@ class Registry(Connection):
     def catalog_check(self) -> tuple[bool, str]:
         """Whether the catalog is usable by this identity, and in words why."""
         return _catalog.catalog_check(self)
+
+    def fetch_pull_tokens(self, images: Sequence[str]) -> None:
+        """Tokens to pull `images`, one token request for many of them (read-ahead)."""
+        _ping.ensure_pinged(self)
+        self.auth.share_tokens([f"repository:{normalize_image(i, self.address)}:pull" for i in images])
 
     def manifest_digest(self, image: str, reference: str) -> str:
         """The digest a `docker pull image:reference` would resolve."""

@@ -56,6 +56,14 @@ class TokenCache:
         with self._lock:
             self._tokens[key] = _CachedToken(token, expires_at)
 
+    def share(self, key: TokenKey, others: list[TokenKey]) -> None:
+        """Keep the token of `key` under `others` too, until it expires (a token for several
+        scopes serves a request for any one of them)."""
+        with self._lock:
+            hit = self._tokens.get(key)
+            if hit is not None:
+                self._tokens.update(dict.fromkeys(others, hit))
+
     def drop(self, key: TokenKey) -> None:
         with self._lock:
             self._tokens.pop(key, None)

@@ -64,11 +64,17 @@ def _imports(module: ModuleType) -> None:
     with open(os.environ["DOCKERFEED_BENCH_MODULES"]) as fh:
         names: Sequence[str] = json.load(fh)
 
+    loaded, lock = threading.Event(), threading.Lock()
+
     def load() -> None:
-        for name in names:
-            if name not in sys.modules:
-                with contextlib.suppress(Exception):  # one that only its parent's import can load
-                    importlib.import_module(name)
+        if loaded.is_set():  # the later reads: nothing to do, as in a real host
+            return
+        with lock:  # the other first reads wait, as on a real host's import lock
+            for name in names:
+                if name not in sys.modules:
+                    with contextlib.suppress(Exception):  # one only its parent's import can load
+                        importlib.import_module(name)
+            loaded.set()
 
     _stored(module, load)
 
